@@ -1,0 +1,63 @@
+/// @file evaluator.hpp
+/// @brief The one evaluation interface: a prepared problem, evaluated over any index range into
+/// an Accumulator. Backends (CPU/OpenMP, CUDA) sit behind make_evaluator(). No CUDA type here.
+#pragma once
+
+#include "spikemesh/case.hpp"
+#include "spikemesh/math/mesh.hpp"
+#include "spikemesh/math/point_stats.hpp"
+
+#include <memory>
+#include <string>
+
+namespace spikemesh {
+
+enum class Backend : std::uint8_t { Auto, Cpu, Cuda };
+enum class Precision : std::uint8_t { Auto, Float, Double };
+
+/// What an evaluator evaluates. The case must outlive the evaluator's use of it.
+struct Problem {
+  const Case* c = nullptr;
+  MeshView mesh;
+  StatsConfig stats;
+  Precision precision = Precision::Float; ///< resolved: Float or Double
+};
+
+/// Evaluates mesh points of a prepared problem. Results are bit-identical for any thread count
+/// (fixed chunks, merged in index order). Splitting a range (ranks, checkpoints) keeps counts
+/// identical and changes double sums only in the last bits (compensated merge).
+class Evaluator {
+public:
+  virtual ~Evaluator() = default;
+  /// "cpu" or "cuda".
+  virtual std::string name() const = 0;
+  /// Human-readable device ("2-thread OpenMP CPU", "NVIDIA H100 80GB HBM3").
+  virtual std::string device() const = 0;
+  /// Packs (and uploads) the network once; call before evaluate().
+  virtual void prepare(const Problem& problem) = 0;
+  /// Reduces the statistics of every mesh point in @p range.
+  virtual Accumulator evaluate(IndexRange range) = 0;
+  /// Points per fixed work chunk; chunk c covers [c * size, (c + 1) * size) of the linear index.
+  virtual index_t chunk_size() const = 0;
+};
+
+/// The CPU backend (OpenMP). @p threads = 0 uses OpenMP's default.
+std::unique_ptr<Evaluator> make_cpu_evaluator(int threads = 0, index_t chunk_size = 1 << 14);
+
+/// Picks a backend. Auto: CUDA when built with it and a device is present, else CPU with a
+/// one-line @p notice. Cuda without a device throws std::runtime_error.
+std::unique_ptr<Evaluator> make_evaluator(Backend backend, int threads, std::string* notice);
+
+/// Whether this build has the CUDA backend and a usable device; @p why gets the reason if not.
+bool cuda_available(std::string* why);
+
+/// The precision --precision auto picks: double when the slack s < 1e-3, else float.
+Precision resolve_precision(Precision requested, double slack);
+
+std::string backend_name(Backend b);
+std::string precision_name(Precision p);
+
+/// Default statistics settings of a case: f range +-1.25 max|y|, distance range d h / 2.
+StatsConfig default_stats_config(const Case& c);
+
+} // namespace spikemesh

@@ -1,0 +1,161 @@
+/// @file point_stats.hpp
+/// @brief Per-point sample (network value, truth, distance) and the Accumulator monoid that both
+/// backends reduce: exact uint64 counts, compensated double sums, min/max, histograms.
+#pragma once
+
+#include "spikemesh/config.hpp"
+#include "spikemesh/math/compensated_sum.hpp"
+#include "spikemesh/math/forward.hpp"
+#include "spikemesh/math/mesh.hpp"
+#include "spikemesh/math/truth.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+namespace spikemesh {
+
+inline constexpr int kFBins = 64;    ///< bins of the f histogram
+inline constexpr int kDistBins = 32; ///< bins of error versus distance to the training set
+
+/// Binning and threshold of a run.
+struct StatsConfig {
+  double tau = 0.0;   ///< spike threshold: a point is in the spike region when |f| > tau
+  double f_lo = -1.0; ///< f histogram range; values outside fall into the end bins
+  double f_hi = 1.0;
+  double dist_max = 1.0; ///< distance histogram range [0, dist_max]; larger values: last bin
+};
+
+/// Everything a backend needs to evaluate one mesh point.
+template <class T>
+struct EvalView {
+  NetworkView<T> net;
+  MeshView mesh;
+  TruthView truth;
+  StatsConfig stats;
+};
+static_assert(std::is_trivially_copyable_v<EvalView<float>>);
+
+/// One evaluated mesh point.
+struct PointSample {
+  double f = 0.0;        ///< network output, widened to double
+  double truth = 0.0;    ///< label of the nearest training point, or g(x)
+  double distance = 0.0; ///< l1 distance to the nearest training point
+};
+
+/// Evaluates mesh point @p i. @p x has room for mesh.dim values, @p a and @p b for
+/// net.buffer_width values each.
+template <class T>
+SM_HOST_DEVICE PointSample sample_point(const EvalView<T>& v, index_t i, T* x, T* a, T* b) {
+  mesh_point(v.mesh, i, x);
+  PointSample s;
+  s.f = static_cast<double>(forward(v.net, x, a, b));
+  const Nearest near = nearest_training_point(v.truth, x);
+  s.distance = near.distance;
+  s.truth = v.truth.task == Task::Classify ? v.truth.y[near.index]
+                                           : target_value(v.truth.target, x, v.mesh.dim);
+  return s;
+}
+
+/// Bin of @p value in [lo, hi) split into @p bins, clamped to the end bins.
+SM_HOST_DEVICE int bin_of(double value, double lo, double hi, int bins) {
+  const double t = std::floor((value - lo) / (hi - lo) * bins);
+  if (!(t >= 0.0)) return 0;
+  return t >= bins ? bins - 1 : static_cast<int>(t);
+}
+
+/// The scalar part of the statistics (what a GPU block reduces with one collective).
+struct ScalarStats {
+  std::uint64_t points = 0;
+  std::uint64_t spike_count = 0;     ///< |f| > tau
+  std::uint64_t nonfinite_count = 0; ///< f is NaN or Inf: excluded from everything else
+  std::uint64_t correct_count = 0;   ///< sign(f) == sign(truth), f = 0 counted wrong
+  std::uint64_t undecided_count = 0; ///< f == 0
+  CompensatedSum sum_f, sum_f2, sum_abs_err, sum_sq_err, sum_sq_truth;
+  double f_min = INFINITY;
+  double f_max = -INFINITY;
+  double max_abs_err = 0.0;
+
+  SM_HOST_DEVICE void add(const PointSample& s, double tau) {
+    ++points;
+    if (!std::isfinite(s.f)) {
+      ++nonfinite_count;
+      return;
+    }
+    const double af = std::fabs(s.f);
+    spike_count += af > tau ? 1u : 0u;
+    undecided_count += s.f == 0.0 ? 1u : 0u;
+    correct_count += (s.f > 0.0 && s.truth > 0.0) || (s.f < 0.0 && s.truth < 0.0) ? 1u : 0u;
+    const double e = std::fabs(s.f - s.truth);
+    sum_f.add(s.f);
+    sum_f2.add(s.f * s.f);
+    sum_abs_err.add(e);
+    sum_sq_err.add(e * e);
+    sum_sq_truth.add(s.truth * s.truth);
+    f_min = s.f < f_min ? s.f : f_min;
+    f_max = s.f > f_max ? s.f : f_max;
+    max_abs_err = e > max_abs_err ? e : max_abs_err;
+  }
+
+  SM_HOST_DEVICE void merge(const ScalarStats& o) {
+    points += o.points;
+    spike_count += o.spike_count;
+    nonfinite_count += o.nonfinite_count;
+    correct_count += o.correct_count;
+    undecided_count += o.undecided_count;
+    sum_f.merge(o.sum_f);
+    sum_f2.merge(o.sum_f2);
+    sum_abs_err.merge(o.sum_abs_err);
+    sum_sq_err.merge(o.sum_sq_err);
+    sum_sq_truth.merge(o.sum_sq_truth);
+    f_min = o.f_min < f_min ? o.f_min : f_min;
+    f_max = o.f_max > f_max ? o.f_max : f_max;
+    max_abs_err = o.max_abs_err > max_abs_err ? o.max_abs_err : max_abs_err;
+  }
+};
+
+/// Histograms: f values, and error versus distance to the training set.
+struct BinStats {
+  std::uint64_t f_counts[kFBins] = {};
+  std::uint64_t dist_counts[kDistBins] = {};
+  CompensatedSum dist_err_sum[kDistBins] = {};
+  double dist_err_max[kDistBins] = {};
+
+  SM_HOST_DEVICE void add(const PointSample& s, const StatsConfig& c) {
+    if (!std::isfinite(s.f)) return;
+    ++f_counts[bin_of(s.f, c.f_lo, c.f_hi, kFBins)];
+    const int b = bin_of(s.distance, 0.0, c.dist_max, kDistBins);
+    const double e = std::fabs(s.f - s.truth);
+    ++dist_counts[b];
+    dist_err_sum[b].add(e);
+    dist_err_max[b] = e > dist_err_max[b] ? e : dist_err_max[b];
+  }
+
+  SM_HOST_DEVICE void merge(const BinStats& o) {
+    for (int i = 0; i < kFBins; ++i)
+      f_counts[i] += o.f_counts[i];
+    for (int i = 0; i < kDistBins; ++i) {
+      dist_counts[i] += o.dist_counts[i];
+      dist_err_sum[i].merge(o.dist_err_sum[i]);
+      dist_err_max[i] = o.dist_err_max[i] > dist_err_max[i] ? o.dist_err_max[i] : dist_err_max[i];
+    }
+  }
+};
+
+/// Everything reduced over a range of mesh points. merge() in index order is deterministic.
+struct Accumulator {
+  ScalarStats scalar;
+  BinStats bins;
+
+  SM_HOST_DEVICE void add(const PointSample& s, const StatsConfig& c) {
+    scalar.add(s, c.tau);
+    bins.add(s, c);
+  }
+  SM_HOST_DEVICE void merge(const Accumulator& o) {
+    scalar.merge(o.scalar);
+    bins.merge(o.bins);
+  }
+};
+static_assert(std::is_trivially_copyable_v<Accumulator>);
+
+} // namespace spikemesh

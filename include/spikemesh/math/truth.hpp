@@ -1,0 +1,103 @@
+/// @file truth.hpp
+/// @brief What a network is compared against at a mesh point: target functions g, the label of
+/// the nearest training point, and the l1 distance to the training set.
+#pragma once
+
+#include "spikemesh/config.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+namespace spikemesh {
+
+/// Classification (labels +-1, truth = label of the nearest training point) or approximation.
+enum class Task : std::uint8_t { Classify, Approximate };
+
+/// Approximation targets g on [0,1]^d (documented in docs/constructions.md).
+enum class Target : std::uint8_t {
+  One,   ///< g = 1
+  Sin,   ///< g = prod_k sin(pi x_k)
+  Gauss, ///< g = exp(-|x - c|^2 / (2 * 0.25^2)), c = (1/2, ..., 1/2)
+  Poly   ///< g = (1/d) sum_k x_k^2
+};
+
+/// Evaluates target @p g at x[0..d).
+template <class T>
+SM_HOST_DEVICE double target_value(Target g, const T* x, int d) {
+  switch (g) {
+  case Target::One:
+    return 1.0;
+  case Target::Sin: {
+    double p = 1.0;
+    for (int k = 0; k < d; ++k)
+      p *= std::sin(3.14159265358979323846 * static_cast<double>(x[k]));
+    return p;
+  }
+  case Target::Gauss: {
+    double r2 = 0.0;
+    for (int k = 0; k < d; ++k) {
+      const double t = static_cast<double>(x[k]) - 0.5;
+      r2 += t * t;
+    }
+    return std::exp(-r2 / (2.0 * 0.0625));
+  }
+  case Target::Poly: {
+    double s = 0.0;
+    for (int k = 0; k < d; ++k)
+      s += static_cast<double>(x[k]) * static_cast<double>(x[k]);
+    return s / d;
+  }
+  }
+  return 0.0;
+}
+
+/// Training set as the evaluators see it: either the regular grid of the constructions
+/// (n points per axis on [0,1]^d, nearest point found per axis in O(d)) or a list of points
+/// (brute-force nearest point).
+struct TruthView {
+  Task task = Task::Classify;
+  Target target = Target::One;
+  bool grid = true; ///< regular training grid
+  int dim = 0;
+  int n = 0;                 ///< grid: points per axis
+  double h = 0.0;            ///< grid: spacing 1/(n-1)
+  index_t count = 0;         ///< number of training points
+  const double* x = nullptr; ///< [count][dim] (list form only)
+  const double* y = nullptr; ///< [count] labels / values
+};
+static_assert(std::is_trivially_copyable_v<TruthView>);
+
+/// Nearest training point to x: its index and its l1 distance.
+struct Nearest {
+  index_t index = 0;
+  double distance = 0.0;
+};
+
+template <class T>
+SM_HOST_DEVICE Nearest nearest_training_point(const TruthView& t, const T* x) {
+  Nearest r;
+  if (t.grid) {
+    for (int k = 0; k < t.dim; ++k) {
+      const double xk = static_cast<double>(x[k]);
+      double i = std::floor(xk / t.h + 0.5);
+      i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
+      r.index = r.index * t.n + static_cast<index_t>(i); // first axis slowest
+      r.distance += std::fabs(xk - i * t.h);
+    }
+    return r;
+  }
+  r.distance = INFINITY;
+  for (index_t p = 0; p < t.count; ++p) {
+    double dist = 0.0;
+    for (int k = 0; k < t.dim; ++k)
+      dist += std::fabs(static_cast<double>(x[k]) - t.x[p * t.dim + k]);
+    if (dist < r.distance) {
+      r.distance = dist;
+      r.index = p;
+    }
+  }
+  return r;
+}
+
+} // namespace spikemesh
