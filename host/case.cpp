@@ -13,11 +13,15 @@
 namespace spikemesh {
 namespace {
 
+/// Shortest decimal text that reads back as exactly @p v.
 std::string fmt(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  for (int prec = 6; prec <= 17; ++prec) {
+    std::ostringstream s;
+    s.precision(prec);
+    s << v;
+    if (std::stod(s.str()) == v) return s.str();
+  }
+  return std::to_string(v);
 }
 
 constexpr std::int64_t kMaxTrainingPoints = std::int64_t(1) << 22;

@@ -1,0 +1,52 @@
+/// @file options.hpp
+/// @brief Options of the spikemesh command line and their CLI11 definitions (R11).
+#pragma once
+
+#include "spikemesh/case.hpp"
+#include "spikemesh/evaluator.hpp"
+#include "spikemesh/mesh_spec.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace spikemesh::cli {
+
+/// Everything the command line (or a --config TOML file) can set.
+struct Options {
+  CaseParams cp;
+  std::vector<index_t> points_per_axis; ///< empty: about 10^8 points (CPU) / 10^9 (GPU)
+  Centring centring = Centring::Cell;
+  std::vector<double> box{0.0, 1.0};
+  Backend backend = Backend::Auto;
+  Precision precision = Precision::Auto;
+  int threads = 0;
+  std::string out; ///< empty: the command's default file name
+  bool json = false;
+  bool quiet = false;
+  bool slice = false;
+  int slice_points = 512;
+  std::vector<std::string> sweeps; ///< NAME=V1,V2,...
+  std::string info_file;
+};
+
+/// Defines every option on @p app (the case, mesh and execution options of design.md
+/// section 3) bound to @p o, plus the subcommands list/run/sweep/info.
+void add_options(CLI::App& app, Options& o);
+
+/// Names of the options given explicitly on the command line or in the config file.
+std::vector<std::string> given_options(const CLI::App& app);
+
+/// One line per option given but not read by the chosen construction (e.g. --alpha for
+/// relu-spike), for a loud configuration.
+std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o);
+
+/// Sets option @p name (CLI spelling, no dashes) to @p value; used by sweeps. Throws
+/// InvalidParameter for unknown names or unparsable values.
+void set_option(Options& o, const std::string& name, const std::string& value);
+
+/// The names a sweep may vary.
+const std::vector<std::string>& sweepable_options();
+
+} // namespace spikemesh::cli

@@ -1,0 +1,120 @@
+/// @file report.cpp
+/// @brief Table and JSON rendering of a run's results.
+#include "report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace spikemesh::cli {
+
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    switch (ch) {
+    case '"':
+      o += "\\\"";
+      break;
+    case '\\':
+      o += "\\\\";
+      break;
+    case '\n':
+      o += "\\n";
+      break;
+    case '\t':
+      o += "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(ch) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+        o += buf;
+      } else {
+        o += ch;
+      }
+    }
+  }
+  return o + "\"";
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string json_summary(const RunOutput& r, const JsonExtras& extras) {
+  std::ostringstream os;
+  os << "{";
+  bool first = true;
+  auto key = [&](const std::string& k) {
+    os << (first ? "" : ", ") << json_string(k) << ": ";
+    first = false;
+  };
+  for (const Statistic& s : r.results.scalars) {
+    key(s.name);
+    os << json_number(s.value);
+  }
+  key("wall_seconds");
+  os << json_number(r.wall_seconds);
+  key("points_per_second");
+  os << json_number(r.points_per_second);
+  for (const auto& [k, v] : extras) {
+    key(k);
+    os << json_string(v);
+  }
+  os << "}";
+  return os.str();
+}
+
+std::string table_summary(const Case& c, const MeshSpec& mesh, const RunOutput& r,
+                          const std::string& backend, const std::string& device) {
+  std::ostringstream os;
+  char line[256];
+  os << "case     ";
+  for (const auto& [k, v] : c.config)
+    os << k << "=" << v << " ";
+  os << "\n";
+  const MeshView mv = make_mesh_view(mesh);
+  std::snprintf(
+      line, sizeof line, "mesh     %lld^%d points (%.4g in all), %s centred, box [%g,%g]^%d\n",
+      static_cast<long long>(mv.points_per_axis[0]), mesh.dim, static_cast<double>(mv.total),
+      centring_name(mesh.centring).c_str(), mesh.lo, mesh.hi, mesh.dim);
+  os << line;
+  os << "backend  " << backend << " (" << device << "), precision "
+     << (r.precision == Precision::Double ? "double" : "float") << "\n\n";
+  std::snprintf(line, sizeof line, "%-22s %16s %16s %12s\n", "statistic", "estimate", "exact",
+                "rel. error");
+  os << line;
+  const char* shown[] = {"spike_volume", "accuracy",   "train_loss", "l1_error",
+                         "l2_error",     "linf_error", "f_integral", "f_sq_integral"};
+  for (const char* name : shown) {
+    const double est = r.results.get(name);
+    const double ex = r.results.get(std::string(name) + "_exact");
+    if (std::isnan(est) && std::isnan(ex)) continue;
+    char exact_text[32] = "-", rel_text[32] = "-";
+    if (!std::isnan(ex)) std::snprintf(exact_text, sizeof exact_text, "%.8g", ex);
+    if (!std::isnan(ex) && ex != 0.0)
+      std::snprintf(rel_text, sizeof rel_text, "%.2e", (est - ex) / ex);
+    std::snprintf(line, sizeof line, "%-22s %16.8g %16s %12s\n", name, est, exact_text, rel_text);
+    os << line;
+  }
+  for (const char* name : {"spike_count", "points", "undecided_fraction", "train_max_abs_error",
+                           "f_min", "f_max", "nonfinite_count"}) {
+    const double v = r.results.get(name);
+    if (std::isnan(v)) continue;
+    std::snprintf(line, sizeof line, "%-22s %16.8g\n", name, v);
+    os << line;
+  }
+  std::snprintf(line, sizeof line, "\ntime     %.3f s, %.4g points/s\n", r.wall_seconds,
+                r.points_per_second);
+  os << line;
+  if (r.results.get("nonfinite_count") > 0) {
+    os << "warning  " << r.results.get("nonfinite_count")
+       << " points gave NaN/Inf: excluded from the sums; linf_error is NaN\n";
+  }
+  return os.str();
+}
+
+} // namespace spikemesh::cli

@@ -1,0 +1,81 @@
+/// @file h5_handles.hpp
+/// @brief RAII over HDF5 C API identifiers and small checked helpers. Private to host/io: the only
+/// place besides host/io/*.cpp that includes hdf5.h.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spikemesh::io::h5 {
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : m_id(id), m_close(close) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : m_id(std::exchange(o.m_id, H5I_INVALID_HID)), m_close(o.m_close) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      m_id = std::exchange(o.m_id, H5I_INVALID_HID);
+      m_close = o.m_close;
+    }
+    return *this;
+  }
+  ~Handle() { reset(); }
+  hid_t id() const { return m_id; }
+  void reset() {
+    if (m_id >= 0 && m_close) m_close(m_id);
+    m_id = H5I_INVALID_HID;
+  }
+
+private:
+  hid_t m_id = H5I_INVALID_HID;
+  Closer m_close = nullptr;
+};
+
+/// Throws std::runtime_error(@p what) if @p id is negative; otherwise wraps it.
+Handle checked(hid_t id, Handle::Closer close, const std::string& what);
+void check(herr_t status, const std::string& what);
+
+/// Silences HDF5's own error stack printing (we report errors ourselves).
+void quiet_errors();
+
+Handle create_file(const std::string& path);
+Handle open_file_readonly(const std::string& path);
+Handle create_group(hid_t parent, const std::string& name);
+Handle open_group(hid_t parent, const std::string& name);
+bool exists(hid_t parent, const std::string& path);
+
+void write_attr(hid_t obj, const std::string& name, double v);
+void write_attr(hid_t obj, const std::string& name, std::int64_t v);
+void write_attr(hid_t obj, const std::string& name, const std::string& v);
+void write_attr(hid_t obj, const std::string& name, const std::vector<double>& v);
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& v);
+/// Writes @p text as a number when it parses fully as one, else as a string.
+void write_attr_auto(hid_t obj, const std::string& name, const std::string& text);
+
+/// Dataset writers: 1-D or 2-D (dims), double / uint64 / int32 / strings.
+void write_dataset(hid_t parent, const std::string& name, const std::vector<double>& v,
+                   const std::vector<hsize_t>& dims = {});
+void write_dataset(hid_t parent, const std::string& name, const std::vector<std::uint64_t>& v);
+void write_dataset(hid_t parent, const std::string& name, const std::vector<std::int32_t>& v);
+void write_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& v);
+
+/// Reads a double dataset; returns its dims in @p dims.
+std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims);
+std::vector<std::int32_t> read_ints(hid_t parent, const std::string& name);
+/// Reads a string attribute, or "" if absent.
+std::string read_string_attr(hid_t obj, const std::string& name);
+/// Reads a numeric scalar attribute; @p found reports presence.
+double read_double_attr(hid_t obj, const std::string& name, bool* found);
+
+} // namespace spikemesh::io::h5

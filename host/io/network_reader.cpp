@@ -1,0 +1,174 @@
+/// @file network_reader.cpp
+/// @brief from-file cases: reads /network (any MLP) and the optional /training group, with one
+/// clear error per way a file can be malformed.
+#include "spikemesh/errors.hpp"
+#include "spikemesh/io/results_h5.hpp"
+
+#include "h5_handles.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+namespace spikemesh::io {
+namespace {
+
+using h5::Handle;
+
+[[noreturn]] void bad(const std::string& file, const std::string& what) {
+  throw InvalidFile(file + ": " + what);
+}
+
+bool all_finite(const std::vector<double>& v) {
+  for (double x : v) {
+    if (!std::isfinite(x)) return false;
+  }
+  return true;
+}
+
+std::vector<double> read_checked(const std::string& file, hid_t g, const std::string& group_path,
+                                 const std::string& name, std::size_t rank,
+                                 std::vector<hsize_t>* dims) {
+  const std::string where = group_path + "/" + name;
+  if (!h5::exists(g, name)) bad(file, "missing dataset " + where);
+  std::vector<double> v;
+  try {
+    v = h5::read_doubles(g, name, dims);
+  } catch (const std::exception&) {
+    bad(file, where + " is not a numeric dataset");
+  }
+  if (dims->size() != rank) {
+    bad(file,
+        where + " has rank " + std::to_string(dims->size()) + ", expected " + std::to_string(rank));
+  }
+  if (!all_finite(v)) bad(file, where + " contains NaN or Inf");
+  return v;
+}
+
+Layer read_layer(const std::string& file, hid_t net, int l, int expected_in) {
+  char name[32];
+  std::snprintf(name, sizeof name, "layer_%03d", l);
+  const std::string path = std::string("/network/") + name;
+  const Handle g = h5::open_group(net, name);
+  Layer L;
+  const std::string act = h5::read_string_attr(g.id(), "activation");
+  if (act.empty()) bad(file, path + " has no 'activation' attribute");
+  try {
+    L.act = parse_activation(act);
+  } catch (const std::invalid_argument&) {
+    bad(file, path + ": unknown activation '" + act +
+                  "' (identity, relu, prelu, sigmoid, tanh, softplus)");
+  }
+  bool found = false;
+  L.alpha = h5::read_double_attr(g.id(), "alpha", &found);
+  if (found && !std::isfinite(L.alpha)) bad(file, path + " alpha is NaN or Inf");
+  std::vector<hsize_t> dims;
+  L.bias = read_checked(file, g.id(), path, "bias", 1, &dims);
+  L.out = static_cast<int>(dims[0]);
+  if (h5::read_string_attr(g.id(), "format") == "csr") {
+    L.in = expected_in;
+    L.values = read_checked(file, g.id(), path, "values", 1, &dims);
+    if (!h5::exists(g.id(), "row_ptr") || !h5::exists(g.id(), "cols")) {
+      bad(file, path + " (csr) needs datasets row_ptr and cols");
+    }
+    L.row_ptr = h5::read_ints(g.id(), "row_ptr");
+    L.cols = h5::read_ints(g.id(), "cols");
+  } else {
+    L.weight = read_checked(file, g.id(), path, "weight", 2, &dims);
+    if (static_cast<int>(dims[0]) != L.out) {
+      bad(file, path + "/weight has " + std::to_string(dims[0]) + " rows but bias has " +
+                    std::to_string(L.out) + " entries");
+    }
+    L.in = static_cast<int>(dims[1]);
+  }
+  if (L.in != expected_in) {
+    bad(file, path + " takes " + std::to_string(L.in) + " inputs but the previous layer gives " +
+                  std::to_string(expected_in));
+  }
+  return L;
+}
+
+} // namespace
+
+Case load_case_from_file(const CaseParams& p) {
+  const std::string& file = p.network_file;
+  if (file.empty()) throw InvalidParameter("network", "from-file needs --network FILE.h5");
+  {
+    std::ifstream probe(file, std::ios::binary);
+    if (!probe) bad(file, "cannot open (no such file or no permission)");
+  }
+  h5::quiet_errors();
+  if (H5Fis_hdf5(file.c_str()) <= 0) bad(file, "not an HDF5 file");
+  Case c;
+  c.params = p;
+  try {
+    const Handle f = h5::open_file_readonly(file);
+    if (!h5::exists(f.id(), "network")) bad(file, "missing group /network");
+    const Handle net = h5::open_group(f.id(), "network");
+    bool found = false;
+    const double in_dim = h5::read_double_attr(net.id(), "in_dim", &found);
+    int n_layers = 0;
+    while (true) {
+      char name[32];
+      std::snprintf(name, sizeof name, "layer_%03d", n_layers);
+      if (!h5::exists(net.id(), name)) break;
+      ++n_layers;
+    }
+    if (n_layers == 0) bad(file, "/network has no layer_000");
+    int prev = -1;
+    for (int l = 0; l < n_layers; ++l) {
+      if (prev < 0) {
+        // The input width: from the attribute, else from the first weight's columns.
+        if (found) {
+          prev = static_cast<int>(in_dim);
+        } else {
+          const Handle g = h5::open_group(net.id(), "layer_000");
+          std::vector<hsize_t> dims;
+          if (h5::exists(g.id(), "weight")) h5::read_doubles(g.id(), "weight", &dims);
+          if (dims.size() != 2) bad(file, "/network needs an in_dim attribute");
+          prev = static_cast<int>(dims[1]);
+        }
+        c.network.in_dim = prev;
+      }
+      c.network.layers.push_back(read_layer(file, net.id(), l, prev));
+      prev = c.network.layers.back().out;
+    }
+    try {
+      c.network.validate();
+    } catch (const std::invalid_argument& e) {
+      bad(file, std::string("/network: ") + e.what());
+    }
+    if (h5::exists(f.id(), "training")) {
+      const Handle t = h5::open_group(f.id(), "training");
+      std::vector<hsize_t> dx, dy;
+      c.training.x = read_checked(file, t.id(), "/training", "x", 2, &dx);
+      c.training.y = read_checked(file, t.id(), "/training", "y", 1, &dy);
+      if (dx[0] != dy[0]) bad(file, "/training/x and /training/y have different lengths");
+      if (static_cast<int>(dx[1]) != c.network.in_dim) {
+        bad(file, "/training/x has " + std::to_string(dx[1]) + " columns, the network takes " +
+                      std::to_string(c.network.in_dim));
+      }
+      c.training.dim = c.network.in_dim;
+    }
+  } catch (const InvalidFile&) {
+    throw;
+  } catch (const std::exception& e) {
+    bad(file, std::string("unreadable (") + e.what() + ")");
+  }
+  c.training.dim = c.network.in_dim;
+  c.training.grid = false;
+  c.params.dim = c.network.in_dim;
+  if (p.task == Task::Classify && c.training.y.empty()) {
+    throw InvalidParameter("task", "classification needs a /training group in " + file +
+                                       " (labels of the nearest training point are the truth)");
+  }
+  c.config = {{"construction", "from-file"},
+              {"network", file},
+              {"task", task_name(p.task)},
+              {"tau", std::to_string(p.resolved_tau())}};
+  if (p.task == Task::Approximate) c.config.emplace_back("target", target_name(p.target));
+  c.oracle.source = "none (network from file)";
+  return c;
+}
+
+} // namespace spikemesh::io

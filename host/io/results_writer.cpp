@@ -1,0 +1,297 @@
+/// @file results_writer.cpp
+/// @brief Result files (design.md section 4): root provenance, /config, /network, /training,
+/// /mesh, /results, /slices, /sweep; written to NAME.partial and renamed when complete.
+#include "spikemesh/io/results_h5.hpp"
+
+#include "h5_handles.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <thread>
+
+#ifndef SPIKEMESH_VERSION
+#define SPIKEMESH_VERSION "unknown"
+#endif
+#ifndef SPIKEMESH_GIT_COMMIT
+#define SPIKEMESH_GIT_COMMIT "unknown"
+#endif
+
+namespace spikemesh::io {
+namespace {
+
+using h5::Handle;
+
+/// Dense layers are stored as weight [out, in]; sparse layers larger than this many dense
+/// entries as CSR (row_ptr, cols, values; attribute format = "csr") so files stay small.
+constexpr std::int64_t kMaxDenseEntries = std::int64_t(1) << 24;
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_root(hid_t file, const Provenance& p) {
+  h5::write_attr(file, "spikemesh_version", std::string(SPIKEMESH_VERSION));
+  h5::write_attr(file, "git_commit", std::string(SPIKEMESH_GIT_COMMIT));
+  h5::write_attr(file, "created_utc", utc_now());
+  h5::write_attr(file, "command_line", p.command_line);
+  h5::write_attr(file, "backend", p.backend);
+  h5::write_attr(file, "device", p.device);
+  h5::write_attr(file, "precision", p.precision);
+  h5::write_attr(file, "mpi_ranks", static_cast<std::int64_t>(p.mpi_ranks));
+  h5::write_attr(file, "status", std::string("complete"));
+}
+
+void write_config(hid_t file, const Case& c) {
+  const Handle g = h5::create_group(file, "config");
+  for (const auto& [name, value] : c.config)
+    h5::write_attr_auto(g.id(), name, value);
+}
+
+void write_network(hid_t file, const Network& net) {
+  const Handle g = h5::create_group(file, "network");
+  h5::write_attr(g.id(), "in_dim", static_cast<std::int64_t>(net.in_dim));
+  h5::write_attr(g.id(), "layers", static_cast<std::int64_t>(net.layers.size()));
+  for (std::size_t l = 0; l < net.layers.size(); ++l) {
+    const Layer& L = net.layers[l];
+    char name[32];
+    std::snprintf(name, sizeof name, "layer_%03zu", l);
+    const Handle lg = h5::create_group(g.id(), name);
+    h5::write_attr(lg.id(), "activation", activation_name(L.act));
+    h5::write_attr(lg.id(), "alpha", L.alpha);
+    h5::write_attr(lg.id(), "in", static_cast<std::int64_t>(L.in));
+    h5::write_attr(lg.id(), "out", static_cast<std::int64_t>(L.out));
+    if (L.is_sparse() && static_cast<std::int64_t>(L.in) * L.out > kMaxDenseEntries) {
+      h5::write_attr(lg.id(), "format", std::string("csr"));
+      h5::write_dataset(lg.id(), "row_ptr", L.row_ptr);
+      h5::write_dataset(lg.id(), "cols", L.cols);
+      h5::write_dataset(lg.id(), "values", L.values);
+    } else {
+      h5::write_dataset(lg.id(), "weight", L.dense_weight(),
+                        {static_cast<hsize_t>(L.out), static_cast<hsize_t>(L.in)});
+    }
+    h5::write_dataset(lg.id(), "bias", L.bias);
+  }
+}
+
+void write_training(hid_t file, const TrainingSet& t) {
+  if (t.y.empty()) return;
+  const Handle g = h5::create_group(file, "training");
+  h5::write_dataset(g.id(), "x", t.x,
+                    {static_cast<hsize_t>(t.count()), static_cast<hsize_t>(t.dim)});
+  h5::write_dataset(g.id(), "y", t.y);
+}
+
+void write_mesh(hid_t file, const MeshSpec& m) {
+  const Handle g = h5::create_group(file, "mesh");
+  const MeshView v = make_mesh_view(m);
+  std::vector<std::int64_t> ppa;
+  for (int a = 0; a < m.dim; ++a)
+    ppa.push_back(v.points_per_axis[a]);
+  h5::write_attr(g.id(), "dim", static_cast<std::int64_t>(m.dim));
+  h5::write_attr(g.id(), "points_per_axis", ppa);
+  h5::write_attr(g.id(), "lo", m.lo);
+  h5::write_attr(g.id(), "hi", m.hi);
+  h5::write_attr(g.id(), "centring", centring_name(m.centring));
+  h5::write_attr(g.id(), "total_points", static_cast<std::int64_t>(v.total));
+}
+
+void write_results(hid_t file, const RunOutput& out, const Case& c) {
+  const Handle g = h5::create_group(file, "results");
+  const Results& r = out.results;
+  for (const Statistic& s : r.scalars) {
+    if (s.is_count) {
+      h5::write_attr(g.id(), s.name, static_cast<std::int64_t>(s.value));
+    } else {
+      h5::write_attr(g.id(), s.name, s.value);
+    }
+  }
+  h5::write_attr(g.id(), "wall_seconds", out.wall_seconds);
+  h5::write_attr(g.id(), "points_per_second", out.points_per_second);
+  h5::write_attr(g.id(), "oracle_source", c.oracle.source);
+  h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(out.range.begin));
+  h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(out.range.end));
+  {
+    const Handle h = h5::create_group(g.id(), "f_histogram");
+    h5::write_dataset(h.id(), "edges", r.f_edges);
+    h5::write_dataset(
+        h.id(), "counts",
+        std::vector<std::uint64_t>(std::begin(r.acc.bins.f_counts), std::end(r.acc.bins.f_counts)));
+  }
+  const Handle e = h5::create_group(g.id(), "error_vs_distance");
+  h5::write_attr(e.id(), "metric", std::string("l1 distance to the nearest training point"));
+  h5::write_dataset(e.id(), "edges", r.dist_edges);
+  std::vector<std::uint64_t> counts;
+  std::vector<double> mean, mx;
+  for (int b = 0; b < kDistBins; ++b) {
+    const std::uint64_t n = r.acc.bins.dist_counts[b];
+    counts.push_back(n);
+    mean.push_back(n > 0 ? r.acc.bins.dist_err_sum[b].value() / static_cast<double>(n)
+                         : std::numeric_limits<double>::quiet_NaN());
+    mx.push_back(n > 0 ? r.acc.bins.dist_err_max[b] : std::numeric_limits<double>::quiet_NaN());
+  }
+  h5::write_dataset(e.id(), "counts", counts);
+  h5::write_dataset(e.id(), "mean_abs_error", mean);
+  h5::write_dataset(e.id(), "max_abs_error", mx);
+}
+
+void write_slices(hid_t file, const std::vector<Slice>& slices) {
+  if (slices.empty()) return;
+  const Handle g = h5::create_group(file, "slices");
+  for (const Slice& s : slices) {
+    const hsize_t m = static_cast<hsize_t>(s.points);
+    h5::write_dataset(g.id(), s.name, s.values, {m, m});
+    const Handle d =
+        h5::checked(H5Dopen2(g.id(), s.name.c_str(), H5P_DEFAULT), H5Dclose, "open slice");
+    h5::write_attr(d.id(), "axes",
+                   std::string("rows: axis 1, columns: axis 0; other axes at the box centre"));
+    h5::write_attr(d.id(), "lo", s.lo);
+    h5::write_attr(d.id(), "hi", s.hi);
+    h5::write_attr(d.id(), "centring", std::string("cell"));
+  }
+}
+
+std::string base_name(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string sidecar_path(const std::string& path) {
+  const std::string stem = path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0
+                               ? path.substr(0, path.size() - 3)
+                               : path;
+  return stem + ".xdmf";
+}
+
+/// Writes @p path via path.partial: @p body fills the open file; rename only after a clean close.
+void atomic_write(const std::string& path, const std::function<void(hid_t)>& body) {
+  const std::string partial = path + ".partial";
+  try {
+    {
+      const Handle f = h5::create_file(partial);
+      body(f.id());
+      h5::check(H5Fflush(f.id(), H5F_SCOPE_GLOBAL), "flush " + partial);
+    }
+    // Fault-injection for the kill-during-write test (tests/cli): never set in normal use.
+    if (const char* pause = std::getenv("SPIKEMESH_TEST_PAUSE_BEFORE_RENAME")) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(pause)));
+    }
+    if (std::rename(partial.c_str(), path.c_str()) != 0) {
+      throw std::runtime_error("cannot rename " + partial + " to " + path);
+    }
+  } catch (...) {
+    std::remove(partial.c_str());
+    throw;
+  }
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream f(partial);
+    f << text;
+    if (!f.flush()) {
+      std::remove(partial.c_str());
+      throw std::runtime_error("cannot write " + partial);
+    }
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw std::runtime_error("cannot rename " + partial);
+  }
+}
+
+} // namespace
+
+std::string xdmf_for_slice(const std::string& h5_name, const Slice& s) {
+  const double step = (s.hi - s.lo) / s.points;
+  const double origin = s.lo + 0.5 * step;
+  const std::string n = std::to_string(s.points);
+  char geo[256];
+  std::snprintf(geo, sizeof geo, "%.17g %.17g", origin, origin);
+  char spacing[256];
+  std::snprintf(spacing, sizeof spacing, "%.17g %.17g", step, step);
+  return "<?xml version=\"1.0\" ?>\n"
+         "<Xdmf Version=\"3.0\">\n"
+         "  <Domain>\n"
+         "    <Grid Name=\"" +
+         s.name +
+         "\" GridType=\"Uniform\">\n"
+         "      <Topology TopologyType=\"2DCoRectMesh\" Dimensions=\"" +
+         n + " " + n +
+         "\"/>\n"
+         "      <Geometry GeometryType=\"ORIGIN_DXDY\">\n"
+         "        <DataItem Dimensions=\"2\" Format=\"XML\">" +
+         geo +
+         "</DataItem>\n"
+         "        <DataItem Dimensions=\"2\" Format=\"XML\">" +
+         spacing +
+         "</DataItem>\n"
+         "      </Geometry>\n"
+         "      <Attribute Name=\"f\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+         "        <DataItem Dimensions=\"" +
+         n + " " + n + "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" + h5_name +
+         ":/slices/" + s.name +
+         "</DataItem>\n"
+         "      </Attribute>\n"
+         "    </Grid>\n"
+         "  </Domain>\n"
+         "</Xdmf>\n";
+}
+
+void write_run(const std::string& path, const RunRecord& rec) {
+  atomic_write(path, [&](hid_t f) {
+    write_root(f, rec.prov);
+    write_config(f, *rec.c);
+    write_network(f, rec.c->network);
+    write_training(f, rec.c->training);
+    write_mesh(f, rec.mesh);
+    write_results(f, rec.out, *rec.c);
+    write_slices(f, rec.slices);
+  });
+  if (!rec.slices.empty()) {
+    write_text_atomic(sidecar_path(path), xdmf_for_slice(base_name(path), rec.slices.front()));
+  }
+}
+
+void write_sweep(const std::string& path, const SweepRecord& rec) {
+  atomic_write(path, [&](hid_t f) {
+    write_root(f, rec.prov);
+    if (rec.first) {
+      write_config(f, *rec.first);
+      write_network(f, rec.first->network);
+      write_training(f, rec.first->training);
+    }
+    write_mesh(f, rec.mesh);
+    const Handle g = h5::create_group(f, "sweep");
+    h5::write_attr(
+        g.id(), "rows",
+        static_cast<std::int64_t>(rec.numeric_columns.empty() ? 0 : rec.numeric_columns[0].size()));
+    for (std::size_t i = 0; i < rec.numeric_names.size(); ++i) {
+      h5::write_dataset(g.id(), rec.numeric_names[i], rec.numeric_columns[i]);
+    }
+    for (std::size_t i = 0; i < rec.text_names.size(); ++i) {
+      h5::write_dataset(g.id(), rec.text_names[i], rec.text_columns[i]);
+    }
+  });
+}
+
+void write_network_file(const std::string& path, const Network& net, const TrainingSet& training) {
+  net.validate();
+  atomic_write(path, [&](hid_t f) {
+    h5::write_attr(f, "spikemesh_version", std::string(SPIKEMESH_VERSION));
+    write_network(f, net);
+    write_training(f, training);
+  });
+}
+
+} // namespace spikemesh::io

@@ -1,0 +1,72 @@
+/// @file results_h5.hpp
+/// @brief The HDF5 contract of design.md section 4 behind an HDF5-free interface (R10): result
+/// files of runs and sweeps, the /network schema, and file summaries.
+#pragma once
+
+#include "spikemesh/case.hpp"
+#include "spikemesh/driver.hpp"
+#include "spikemesh/mesh_spec.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spikemesh::io {
+
+/// Root attributes of every file.
+struct Provenance {
+  std::string command_line;
+  std::string backend; ///< "cpu" / "cuda"
+  std::string device;
+  std::string precision; ///< "float" / "double"
+  int mpi_ranks = 1;
+};
+
+/// A 2-D slice of f through the box centre (axes 0 and 1), row-major [M][M] with axis 1 slowest.
+struct Slice {
+  std::string name = "x0x1";
+  int points = 0;
+  double lo = 0.0, hi = 1.0; ///< the plane spans [lo, hi]^2 in axes 0 and 1
+  std::vector<double> values;
+};
+
+/// Everything one run writes.
+struct RunRecord {
+  const Case* c = nullptr;
+  MeshSpec mesh;
+  RunOutput out;
+  Provenance prov;
+  std::vector<Slice> slices;
+};
+
+/// A sweep: one row per parameter combination, each column a dataset of /sweep.
+struct SweepRecord {
+  const Case* first = nullptr; ///< the first row's case (for /config, /network, /training)
+  MeshSpec mesh;
+  Provenance prov;
+  std::vector<std::string> numeric_names;
+  std::vector<std::vector<double>> numeric_columns;
+  std::vector<std::string> text_names;
+  std::vector<std::vector<std::string>> text_columns;
+};
+
+/// Writes @p rec to @p path atomically: to path + ".partial", renamed when complete. With a
+/// slice, also writes the ParaView sidecar path-without-.h5 + ".xdmf". Throws on failure and
+/// leaves nothing at @p path.
+void write_run(const std::string& path, const RunRecord& rec);
+void write_sweep(const std::string& path, const SweepRecord& rec);
+
+/// Human-readable summary of a result file (what `spikemesh info` prints).
+std::string describe_file(const std::string& path);
+
+/// Writes only the /network (and /training when non-empty) groups: a weight file.
+void write_network_file(const std::string& path, const Network& net, const TrainingSet& training);
+
+/// Builds a from-file case: /network (any MLP) and the optional /training group. Every
+/// malformed file gets its own InvalidFile message naming the file and the HDF5 path.
+Case load_case_from_file(const CaseParams& p);
+
+/// The XDMF sidecar text for slice @p s stored in @p h5_name (a file name relative to the sidecar).
+std::string xdmf_for_slice(const std::string& h5_name, const Slice& s);
+
+} // namespace spikemesh::io
