@@ -1,8 +1,12 @@
 /// @file backend_cpu.cpp
 /// @brief CpuEvaluator: OpenMP over fixed chunks with per-chunk Accumulators merged in index
-/// order, so results are bit-identical for any thread count (R8).
+/// order, so results are bit-identical for any thread count (R8). Inside a chunk, points go
+/// through forward_tile() in tiles of kTile (vectorised across points; AVX2 clone when the CPU
+/// has it) and mesh points come from an odometer instead of per-point divisions.
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/point_stats.hpp"
+
+#include "forward_batch.hpp"
 
 #include <omp.h>
 
@@ -12,6 +16,8 @@
 
 namespace spikemesh {
 namespace {
+
+constexpr int kTile = 32; ///< points per tile (measured: 16 -> 32 gives 1.2-1.5x, 64 ~ same)
 
 template <class T>
 struct CpuState {
@@ -26,15 +32,70 @@ struct CpuState {
   EvalView<T> view;
 };
 
-/// Reduces [first, last) sequentially into @p acc.
+/// Per-thread scratch: a tile of points and the two ping-pong tile buffers.
 template <class T>
-void evaluate_chunk(const EvalView<T>& v, index_t first, index_t last, Accumulator& acc,
-                    std::vector<T>& scratch) {
-  T* x = scratch.data();
-  T* a = x + kMaxDim;
-  T* b = a + v.net.buffer_width;
-  for (index_t i = first; i < last; ++i)
-    acc.add(sample_point(v, i, x, a, b), v.stats);
+struct Scratch {
+  explicit Scratch(int width)
+      : x(static_cast<std::size_t>(kMaxDim) * kTile), a(static_cast<std::size_t>(width) * kTile),
+        b(a.size()) {}
+  std::vector<T> x, a, b;
+};
+
+/// Reduces [first, last) into @p acc, in index order.
+template <class T>
+__attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>& v, index_t first,
+                                                               index_t last, Accumulator& acc,
+                                                               Scratch<T>& s) {
+  const MeshView& m = v.mesh;
+  const int d = m.dim;
+  index_t k[kMaxDim];
+  T coord[kMaxDim];
+  mesh_decode(m, first, k);
+  for (int a = 0; a < d; ++a)
+    coord[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
+  T f[kTile];
+  T xp[kMaxDim];
+  PointSample samples[kTile];
+  for (index_t i0 = first; i0 < last; i0 += kTile) {
+    const int n = static_cast<int>(std::min<index_t>(kTile, last - i0));
+    for (int b = 0; b < kTile; ++b) {
+      for (int a = 0; a < d; ++a)
+        s.x[static_cast<std::size_t>(a * kTile + b)] = coord[a];
+      if (b >= n) continue; // padding repeats the last point; its value is ignored
+      // Odometer: next point, axis 0 fastest (same coordinates as mesh_point()).
+      for (int a = 0; a < d; ++a) {
+        if (++k[a] < m.points_per_axis[a]) {
+          coord[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
+          break;
+        }
+        k[a] = 0;
+        coord[a] = static_cast<T>(mesh_coordinate(m, a, 0));
+      }
+    }
+    cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), f);
+    for (int b = 0; b < n; ++b) {
+      for (int a = 0; a < d; ++a)
+        xp[a] = s.x[static_cast<std::size_t>(a * kTile + b)];
+      samples[b] = sample_at(v, xp, f[b]);
+      acc.bins.add(samples[b], v.stats);
+    }
+    acc.scalar.add_block(samples, n, v.stats.tau);
+  }
+}
+
+// One clone per instruction set; identical arithmetic (no FMA contraction in ISO C++ mode).
+__attribute__((target_clones("avx2", "default"))) void evaluate_chunk(const EvalView<float>& v,
+                                                                      index_t first, index_t last,
+                                                                      Accumulator& acc,
+                                                                      Scratch<float>& s) {
+  evaluate_chunk_impl(v, first, last, acc, s);
+}
+
+__attribute__((target_clones("avx2", "default"))) void evaluate_chunk(const EvalView<double>& v,
+                                                                      index_t first, index_t last,
+                                                                      Accumulator& acc,
+                                                                      Scratch<double>& s) {
+  evaluate_chunk_impl(v, first, last, acc, s);
 }
 
 class CpuEvaluator final : public Evaluator {
@@ -73,11 +134,10 @@ private:
     Accumulator total;
     if (range.size() == 0) return total;
     // Chunks are aligned to absolute multiples of m_chunk, so any split of a range at chunk
-    // boundaries (ranks, checkpoints) reproduces the same partials and the same merge.
+    // boundaries (ranks, checkpoints) reproduces the same per-chunk partials.
     const index_t c0 = range.begin / m_chunk;
     const index_t c1 = (range.end - 1) / m_chunk + 1;
     const index_t n_chunks = c1 - c0;
-    const std::size_t width = static_cast<std::size_t>(kMaxDim + 2 * v.net.buffer_width);
     // Bounded memory: at most this many partials are alive; merged in index order per batch.
     const index_t batch = std::max<index_t>(1, 64 * thread_count());
     std::vector<Accumulator> partials(static_cast<std::size_t>(std::min(batch, n_chunks)));
@@ -85,7 +145,7 @@ private:
       const index_t nb = std::min(batch, n_chunks - b0);
 #pragma omp parallel num_threads(thread_count())
       {
-        std::vector<T> scratch(width);
+        Scratch<T> scratch(v.net.buffer_width);
 #pragma omp for schedule(dynamic, 1)
         for (index_t j = 0; j < nb; ++j) {
           const index_t c = c0 + b0 + j;

@@ -211,6 +211,7 @@ TruthView truth_view(const Case& c) {
   t.dim = c.training.dim;
   t.n = c.training.n;
   t.h = c.training.grid ? 1.0 / (c.training.n - 1) : 0.0;
+  t.inv_h = c.training.grid ? static_cast<double>(c.training.n - 1) : 0.0;
   t.count = c.training.count();
   t.x = c.training.x.data();
   t.y = c.training.y.data();

@@ -74,7 +74,9 @@ TEST_P(MeshConverges, VolumeAndIntegralsApproachOracle) {
   // In d >= 4 the midpoint count of an l1 ball oscillates with M (sum_k (k_i + 1/2)/M takes a
   // lattice of values, so whole shells of points cross the boundary together): the volume error
   // obeys the surface bound above but is not monotone in M. Below d = 4 it shrinks steadily.
-  if (k.d <= 3) EXPECT_LT(vol_err[1], vol_err[0]);
+  if (k.d <= 3) {
+    EXPECT_LT(vol_err[1], vol_err[0]);
+  }
   // At the finer mesh: volume, integral of f and of f^2 within the stated relative tolerance.
   const Results fine = run(c, k.fine).results;
   EXPECT_LE(vol_err[1], k.vol_tol * fine.get("spike_volume_exact"));

@@ -5,6 +5,7 @@
 #include "spikemesh/network.hpp"
 #include "spikemesh/reference.hpp"
 
+#include "../host/forward_batch.hpp"
 #include "support/random_network.hpp"
 
 #include <gtest/gtest.h>
@@ -95,6 +96,52 @@ TEST(Network, ValidateNamesTheLayer) {
   net = testing::random_network(1, 2, {4}, Activation::ReLU);
   net.layers[1].act = Activation::ReLU;
   EXPECT_THROW(net.validate(), std::invalid_argument);
+}
+
+} // namespace
+} // namespace spikemesh
+
+namespace spikemesh {
+namespace {
+
+/// The CPU backend's tiled form must give forward()'s values exactly (the GPU runs forward()).
+template <class T>
+void expect_tile_equals_scalar(const Network& net, std::uint64_t seed) {
+  constexpr int B = 8;
+  const PackedNetwork<T> packed(net, 64);
+  const NetworkView<T> v = packed.view();
+  std::mt19937_64 rng(seed);
+  std::vector<T> xs(static_cast<std::size_t>(net.in_dim) * B),
+      ta(static_cast<std::size_t>(v.buffer_width) * B), tb(ta.size()),
+      a(static_cast<std::size_t>(v.buffer_width)), b(a.size());
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<std::vector<T>> pts;
+    for (int p = 0; p < B; ++p) {
+      const auto x = testing::random_point(rng, net.in_dim, -1.0, 2.0);
+      pts.emplace_back(x.begin(), x.end());
+      for (int k = 0; k < net.in_dim; ++k)
+        xs[static_cast<std::size_t>(k * B + p)] = pts.back()[static_cast<std::size_t>(k)];
+    }
+    T f[B];
+    cpu::forward_tile<T, B>(v, xs.data(), ta.data(), tb.data(), f);
+    for (int p = 0; p < B; ++p) {
+      EXPECT_EQ(f[p], forward(v, pts[static_cast<std::size_t>(p)].data(), a.data(), b.data()))
+          << "seed " << seed;
+    }
+  }
+}
+
+TEST(ForwardTile, EqualsScalarForwardBitForBit) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    for (const Network& net :
+         {testing::random_network(seed, 3, {32, 32}, Activation::ReLU),
+          testing::random_network(seed, 2, {20, 150, 6}, Activation::Tanh),   // streamed (> 64)
+          testing::random_network(seed, 4, {40, 300}, Activation::ReLU, 0.1), // sparse, streamed
+          testing::random_network(seed, 2, {16, 16}, Activation::PReLU, 0.5)}) {
+      expect_tile_equals_scalar<float>(net, seed);
+      expect_tile_equals_scalar<double>(net, seed);
+    }
+  }
 }
 
 } // namespace

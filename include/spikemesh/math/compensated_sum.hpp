@@ -1,10 +1,9 @@
 /// @file compensated_sum.hpp
-/// @brief Kahan-Babuska (Neumaier) compensated summation in double.
+/// @brief Compensated summation in double: the error of every addition is captured exactly by
+/// Knuth's branch-free TwoSum and accumulated in a second term.
 #pragma once
 
 #include "spikemesh/config.hpp"
-
-#include <cmath>
 
 namespace spikemesh {
 
@@ -15,11 +14,8 @@ struct CompensatedSum {
 
   SM_HOST_DEVICE void add(double v) {
     const double t = sum + v;
-    if (std::fabs(sum) >= std::fabs(v)) {
-      comp += (sum - t) + v;
-    } else {
-      comp += (v - t) + sum;
-    }
+    const double bp = t - sum;
+    comp += (sum - (t - bp)) + (v - bp); // exact rounding error of sum + v (TwoSum)
     sum = t;
   }
   SM_HOST_DEVICE void merge(const CompensatedSum& o) {

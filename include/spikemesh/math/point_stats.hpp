@@ -43,18 +43,24 @@ struct PointSample {
   double distance = 0.0; ///< l1 distance to the nearest training point
 };
 
-/// Evaluates mesh point @p i. @p x has room for mesh.dim values, @p a and @p b for
-/// net.buffer_width values each.
+/// The sample of a point @p x whose network value is @p f: truth and distance to the training set.
 template <class T>
-SM_HOST_DEVICE PointSample sample_point(const EvalView<T>& v, index_t i, T* x, T* a, T* b) {
-  mesh_point(v.mesh, i, x);
+SM_HOST_DEVICE PointSample sample_at(const EvalView<T>& v, const T* x, T f) {
   PointSample s;
-  s.f = static_cast<double>(forward(v.net, x, a, b));
+  s.f = static_cast<double>(f);
   const Nearest near = nearest_training_point(v.truth, x);
   s.distance = near.distance;
   s.truth = v.truth.task == Task::Classify ? v.truth.y[near.index]
                                            : target_value(v.truth.target, x, v.mesh.dim);
   return s;
+}
+
+/// Evaluates mesh point @p i. @p x has room for mesh.dim values, @p a and @p b for
+/// net.buffer_width values each.
+template <class T>
+SM_HOST_DEVICE PointSample sample_point(const EvalView<T>& v, index_t i, T* x, T* a, T* b) {
+  mesh_point(v.mesh, i, x);
+  return sample_at(v, x, forward(v.net, x, a, b));
 }
 
 /// Bin of @p value in [lo, hi) split into @p bins, clamped to the end bins.
@@ -75,6 +81,41 @@ struct ScalarStats {
   double f_min = INFINITY;
   double f_max = -INFINITY;
   double max_abs_err = 0.0;
+
+  /// Adds @p n samples: plain double partial sums over the block (n is small, e.g. 16), then
+  /// one compensated addition per statistic. Counts and extrema as in add().
+  SM_HOST_DEVICE void add_block(const PointSample* s, int n, double tau) {
+    double f = 0.0, f2 = 0.0, ae = 0.0, se = 0.0, st = 0.0;
+    bool any = false;
+    for (int i = 0; i < n; ++i) {
+      ++points;
+      const double v = s[i].f;
+      if (!std::isfinite(v)) {
+        ++nonfinite_count;
+        continue;
+      }
+      any = true;
+      const double af = std::fabs(v);
+      spike_count += af > tau ? 1u : 0u;
+      undecided_count += v == 0.0 ? 1u : 0u;
+      correct_count += (v > 0.0 && s[i].truth > 0.0) || (v < 0.0 && s[i].truth < 0.0) ? 1u : 0u;
+      const double e = std::fabs(v - s[i].truth);
+      f += v;
+      f2 += v * v;
+      ae += e;
+      se += e * e;
+      st += s[i].truth * s[i].truth;
+      f_min = v < f_min ? v : f_min;
+      f_max = v > f_max ? v : f_max;
+      max_abs_err = e > max_abs_err ? e : max_abs_err;
+    }
+    if (!any) return;
+    sum_f.add(f);
+    sum_f2.add(f2);
+    sum_abs_err.add(ae);
+    sum_sq_err.add(se);
+    sum_sq_truth.add(st);
+  }
 
   SM_HOST_DEVICE void add(const PointSample& s, double tau) {
     ++points;

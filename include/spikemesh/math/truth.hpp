@@ -62,6 +62,7 @@ struct TruthView {
   int dim = 0;
   int n = 0;                 ///< grid: points per axis
   double h = 0.0;            ///< grid: spacing 1/(n-1)
+  double inv_h = 0.0;        ///< grid: n - 1 (multiplied, never divided, per point)
   index_t count = 0;         ///< number of training points
   const double* x = nullptr; ///< [count][dim] (list form only)
   const double* y = nullptr; ///< [count] labels / values
@@ -80,7 +81,7 @@ SM_HOST_DEVICE Nearest nearest_training_point(const TruthView& t, const T* x) {
   if (t.grid) {
     for (int k = 0; k < t.dim; ++k) {
       const double xk = static_cast<double>(x[k]);
-      double i = std::floor(xk / t.h + 0.5);
+      double i = std::floor(xk * t.inv_h + 0.5);
       i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
       r.index = r.index * t.n + static_cast<index_t>(i); // first axis slowest
       r.distance += std::fabs(xk - i * t.h);

@@ -1,0 +1,147 @@
+/// @file forward_batch.hpp
+/// @brief The CPU form of forward(): the same per-point arithmetic in the same order, applied to
+/// a tile of B points at once so that every inner loop runs across points and vectorises.
+/// Results equal forward() bit for bit (up to the sign of an exact zero).
+#pragma once
+
+#include "spikemesh/math/activation.hpp"
+#include "spikemesh/math/network_view.hpp"
+
+namespace spikemesh::cpu {
+
+/// a[b] = act(z[b]) for a tile; the switch sits outside the loop so each case vectorises.
+template <class T, int B>
+__attribute__((always_inline)) inline void activate_tile(Activation act, const T* z, T* a,
+                                                         T alpha) {
+  switch (act) {
+  case Activation::Identity:
+    for (int b = 0; b < B; ++b)
+      a[b] = z[b];
+    return;
+  case Activation::ReLU:
+    for (int b = 0; b < B; ++b)
+      a[b] = z[b] > T(0) ? z[b] : T(0);
+    return;
+  case Activation::PReLU:
+    for (int b = 0; b < B; ++b)
+      a[b] = z[b] >= T(0) ? z[b] : alpha * z[b];
+    return;
+  default:
+    for (int b = 0; b < B; ++b)
+      a[b] = activate(act, z[b], alpha);
+  }
+}
+
+/// z[b] = bias[r] + sum_e value_e * in[col_e][b] for sparse row @p r (same order as sparse_row).
+template <class T, int B>
+__attribute__((always_inline)) inline void
+sparse_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int r, T* z) {
+  const std::int32_t* row_ptr = net.indices + L.row_off;
+  const std::int32_t* cols = net.indices + L.col_off;
+  const T* values = net.params + L.w_off;
+  const T bias = net.params[L.b_off + r];
+  for (int b = 0; b < B; ++b)
+    z[b] = bias;
+  for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e) {
+    const T v = values[e];
+    const T* src = in + static_cast<std::int64_t>(cols[e]) * B;
+    for (int b = 0; b < B; ++b)
+      z[b] += v * src[b];
+  }
+}
+
+/// z[b] = bias[r] + sum_j W[j][r] in[j][b] for dense row @p r (transposed storage).
+template <class T, int B>
+__attribute__((always_inline)) inline void
+dense_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int r, T* z) {
+  const T bias = net.params[L.b_off + r];
+  for (int b = 0; b < B; ++b)
+    z[b] = bias;
+  for (int j = 0; j < L.in; ++j) {
+    const T w = net.params[L.w_off + static_cast<std::int64_t>(j) * L.out + r];
+    const T* src = in + static_cast<std::int64_t>(j) * B;
+    for (int b = 0; b < B; ++b)
+      z[b] += w * src[b];
+  }
+}
+
+/// out[k][b] += W^T[j][k] * a[b] for k < L.out: one input's contribution to a dense layer.
+template <class T, int B>
+__attribute__((always_inline)) inline void axpy_tile(const T* w, int outs, const T* a, T* out) {
+  for (int k = 0; k < outs; ++k) {
+    const T wk = w[k];
+    T* o = out + static_cast<std::int64_t>(k) * B;
+    for (int b = 0; b < B; ++b)
+      o[b] += wk * a[b];
+  }
+}
+
+template <class T, int B>
+__attribute__((always_inline)) inline bool any_nonzero(const T* a) {
+  bool any = false;
+  for (int b = 0; b < B; ++b)
+    any |= a[b] != T(0);
+  return any;
+}
+
+/// f[b] for the B points x[k][b] (structure of arrays). @p buf_a and @p buf_b hold
+/// net.buffer_width * B values each.
+template <class T, int B>
+__attribute__((always_inline)) inline void forward_tile(const NetworkView<T>& net, const T* x,
+                                                        T* buf_a, T* buf_b, T* f) {
+  const T* in = x;
+  T* out = buf_a;
+  T* spare = buf_b;
+  T z[B], a[B];
+  for (int l = 0; l < net.n_layers; ++l) {
+    const LayerDesc& L = net.layers[l];
+    const T alpha = static_cast<T>(L.alpha);
+    if (L.stream) {
+      const LayerDesc& N = net.layers[l + 1];
+      for (int k = 0; k < N.out; ++k) {
+        for (int b = 0; b < B; ++b)
+          out[k * B + b] = net.params[N.b_off + k];
+      }
+      for (int r = 0; r < L.out; ++r) {
+        if (L.sparse) {
+          sparse_row_tile<T, B>(net, L, in, r, z);
+        } else {
+          dense_row_tile<T, B>(net, L, in, r, z);
+        }
+        activate_tile<T, B>(L.act, z, a, alpha);
+        if (!any_nonzero<T, B>(a)) continue; // whole tile silent: the common case for spikes
+        axpy_tile<T, B>(net.params + N.w_off + static_cast<std::int64_t>(r) * N.out, N.out, a, out);
+      }
+      const T alpha_n = static_cast<T>(N.alpha);
+      for (int k = 0; k < N.out; ++k)
+        activate_tile<T, B>(N.act, out + k * B, out + k * B, alpha_n);
+      ++l;
+    } else if (L.sparse) {
+      for (int r = 0; r < L.out; ++r) {
+        sparse_row_tile<T, B>(net, L, in, r, z);
+        activate_tile<T, B>(L.act, z, out + r * B, alpha);
+      }
+    } else {
+      for (int k = 0; k < L.out; ++k) {
+        for (int b = 0; b < B; ++b)
+          out[k * B + b] = net.params[L.b_off + k];
+      }
+      for (int j = 0; j < L.in; ++j) {
+        const T* aj = in + j * B;
+        if (!any_nonzero<T, B>(aj)) continue;
+        axpy_tile<T, B>(net.params + L.w_off + static_cast<std::int64_t>(j) * L.out, L.out, aj,
+                        out);
+      }
+      for (int k = 0; k < L.out; ++k)
+        activate_tile<T, B>(L.act, out + k * B, out + k * B, alpha);
+    }
+    in = out;
+    T* t = out;
+    out = spare;
+    spare = t;
+  }
+  for (int b = 0; b < B; ++b)
+    f[b] = in[b];
+}
+
+} // namespace spikemesh::cpu
