@@ -2,7 +2,7 @@
 /// @brief CpuEvaluator: OpenMP over fixed chunks with per-chunk Accumulators merged in index
 /// order, so results are bit-identical for any thread count (R8). Inside a chunk, points go
 /// through forward_tile() in tiles of kTile (vectorised across points; AVX2 clone when the CPU
-/// has it) and mesh points come from an odometer instead of per-point divisions.
+/// has it) and mesh points come from a MeshCursor instead of per-point divisions.
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/point_stats.hpp"
 
@@ -46,13 +46,9 @@ template <class T>
 __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>& v, index_t first,
                                                                index_t last, Accumulator& acc,
                                                                Scratch<T>& s) {
-  const MeshView& m = v.mesh;
-  const int d = m.dim;
-  index_t k[kMaxDim];
-  T coord[kMaxDim];
-  mesh_decode(m, first, k);
-  for (int a = 0; a < d; ++a)
-    coord[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
+  const int d = v.mesh.dim;
+  MeshCursor<T> cur;
+  cur.start(v.mesh, first);
   T f[kTile];
   T xp[kMaxDim];
   PointSample samples[kTile];
@@ -60,17 +56,8 @@ __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>
     const int n = static_cast<int>(std::min<index_t>(kTile, last - i0));
     for (int b = 0; b < kTile; ++b) {
       for (int a = 0; a < d; ++a)
-        s.x[static_cast<std::size_t>(a * kTile + b)] = coord[a];
-      if (b >= n) continue; // padding repeats the last point; its value is ignored
-      // Odometer: next point, axis 0 fastest (same coordinates as mesh_point()).
-      for (int a = 0; a < d; ++a) {
-        if (++k[a] < m.points_per_axis[a]) {
-          coord[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
-          break;
-        }
-        k[a] = 0;
-        coord[a] = static_cast<T>(mesh_coordinate(m, a, 0));
-      }
+        s.x[static_cast<std::size_t>(a * kTile + b)] = cur.x[a];
+      if (b < n) cur.next(v.mesh); // padding lanes hold the next point; ignored
     }
     cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), f);
     for (int b = 0; b < n; ++b) {

@@ -1,0 +1,139 @@
+/// @file backend_cuda.cpp
+/// @brief CudaEvaluator: uploads the packed network and training labels once, launches the mesh
+/// kernel per range, and merges the per-block partials on the host in block order (R8).
+/// Compiled by g++; device code lives in kernels/eval_mesh.cu.
+#include "spikemesh/evaluator.hpp"
+
+#include "cuda_check.hpp"
+#include "device_buffer.hpp"
+#include "eval_mesh.hpp"
+
+#include <memory>
+#include <stdexcept>
+
+namespace spikemesh {
+namespace {
+
+/// A packed network and the training set, resident on the device.
+template <class T>
+struct DeviceProblem {
+  DeviceProblem(const Problem& p, int max_width)
+      : packed(p.c->network, max_width), layers(packed.layers()), params(packed.params()),
+        indices(packed.indices()), train_x(p.c->training.x), train_y(p.c->training.y) {
+    view.net = packed.view();
+    view.net.layers = layers.data();
+    view.net.params = params.data();
+    view.net.indices = indices.data();
+    view.mesh = p.mesh;
+    view.truth = truth_view(*p.c);
+    view.truth.x = train_x.data();
+    view.truth.y = train_y.data();
+    view.stats = p.stats;
+  }
+  PackedNetwork<T> packed;
+  cuda::DeviceBuffer<LayerDesc> layers;
+  cuda::DeviceBuffer<T> params;
+  cuda::DeviceBuffer<std::int32_t> indices;
+  cuda::DeviceBuffer<double> train_x, train_y;
+  EvalView<T> view; ///< device pointers
+};
+
+class CudaEvaluator final : public Evaluator {
+public:
+  CudaEvaluator() {
+    SM_CUDA_CHECK(cudaGetDevice(&m_device));
+    cudaDeviceProp prop{};
+    SM_CUDA_CHECK(cudaGetDeviceProperties(&prop, m_device));
+    m_name = prop.name;
+  }
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return m_name; }
+  /// The kernel spreads a range over the whole grid; the driver's blocks are 2^22 * 64 points.
+  index_t chunk_size() const override { return index_t(1) << 22; }
+
+  void prepare(const Problem& p) override {
+    m_float.reset();
+    m_double.reset();
+    if (p.precision == Precision::Double) {
+      prepare_as(p, m_double);
+    } else {
+      prepare_as(p, m_float);
+    }
+  }
+
+  Accumulator evaluate(IndexRange range) override {
+    if (m_double) return run(*m_double, range);
+    if (m_float) return run(*m_float, range);
+    throw std::logic_error("CudaEvaluator::evaluate before prepare");
+  }
+
+private:
+  template <class T>
+  void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& slot) {
+    // Narrow buffers when every buffered layer fits in 32; otherwise stream wide layers.
+    try {
+      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kNarrowWidth);
+      m_width = cuda::kNarrowWidth;
+    } catch (const std::invalid_argument&) {
+      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kWideWidth);
+      m_width = cuda::kWideWidth;
+    }
+    if (slot->view.net.buffer_width > m_width) {
+      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kWideWidth);
+      m_width = cuda::kWideWidth;
+    }
+    m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    m_partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
+  }
+
+  template <class T>
+  Accumulator run(const DeviceProblem<T>& dp, IndexRange range) {
+    Accumulator total;
+    if (range.size() == 0) return total;
+    // Fewer blocks than the full grid for small ranges: every block has work.
+    const index_t runs = (range.size() + 15) / 16;
+    const int grid =
+        static_cast<int>(std::min<index_t>(m_grid, (runs + cuda::kBlock - 1) / cuda::kBlock));
+    cuda::launch_eval_mesh(dp.view, range, m_width, grid, m_partials.data(), m_stream.get());
+    const std::vector<Accumulator> partials =
+        m_partials.download(m_stream.get(), static_cast<std::size_t>(grid));
+    for (const Accumulator& p : partials)
+      total.merge(p); // block order, every run
+    return total;
+  }
+
+  int m_device = 0;
+  std::string m_name;
+  int m_width = cuda::kNarrowWidth;
+  int m_grid = 1;
+  cuda::CudaStream m_stream;
+  cuda::DeviceBuffer<Accumulator> m_partials;
+  std::unique_ptr<DeviceProblem<float>> m_float;
+  std::unique_ptr<DeviceProblem<double>> m_double;
+};
+
+} // namespace
+
+/// Declared in host/evaluator_factory.cpp.
+std::unique_ptr<Evaluator> make_cuda_evaluator() {
+  return std::make_unique<CudaEvaluator>();
+}
+
+/// True when the runtime sees at least one device; any error counts as "no GPU" (toolchain.md).
+bool cuda_device_present(std::string* why) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    static_cast<void>(cudaGetLastError());
+    if (why) *why = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "no CUDA device visible";
+    return false;
+  }
+  return true;
+}
+
+} // namespace spikemesh

@@ -1,0 +1,28 @@
+/// @file eval_mesh.hpp
+/// @brief Host-side declaration of the mesh-evaluation launcher (no device code here, R6).
+#pragma once
+
+#include "spikemesh/math/point_stats.hpp"
+
+#include <cuda_runtime_api.h>
+
+namespace spikemesh::cuda {
+
+/// Threads per block of the mesh kernel.
+inline constexpr int kBlock = 128;
+/// Widths of the per-thread layer buffers the kernel is instantiated for.
+inline constexpr int kNarrowWidth = 32;
+inline constexpr int kWideWidth = 256;
+
+/// Evaluates [range.begin, range.end) and writes one Accumulator per block to @p partials
+/// (at least @p grid entries); the caller merges them in block order. @p width is kNarrowWidth
+/// or kWideWidth and must be >= view.net.buffer_width. Checks the launch.
+template <class T>
+void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int grid,
+                      Accumulator* partials, cudaStream_t stream);
+
+/// Blocks that fill the device for the kernel of this precision and width.
+template <class T>
+int eval_mesh_grid(int width, int device);
+
+} // namespace spikemesh::cuda
