@@ -8,6 +8,8 @@ Writes, next to FILE.h5 (or into DIR), whichever apply:
   FILE-error-distance.png  mean and max |f - truth| against l1 distance to the training set
   FILE-sweep.png           estimated and exact spike volume and accuracy against the swept
                            parameter (sweep files), log axes
+  FILE-landscape.png       the training-loss landscape as contours, the judged point and the
+                           known global minimum marked (landscape files)
 """
 import argparse
 import os
@@ -101,6 +103,32 @@ def plot_sweep(f, stem):
     return out
 
 
+def plot_landscape(f, stem):
+    g = f["landscape"]
+    x, y = g["xcoordinates"][()], g["ycoordinates"][()]
+    z = g["train_loss"][()]  # [len(x), len(y)]: z[i, j] at (x[i], y[j])
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    fig, ax = plt.subplots(figsize=(6, 5))
+    levels = np.linspace(float(np.nanmin(z)), float(np.nanpercentile(z, 95)), 30)
+    if levels[-1] <= levels[0]:
+        levels = 30
+    cs = ax.contour(X, Y, z, levels=levels, cmap="viridis")
+    fig.colorbar(cs, ax=ax, label="training loss (sum of squares)")
+    r = f["results"].attrs
+    ax.plot([0], [0], "r*", ms=14, label=f"point: {r['verdict']} (loss {r['loss']:.6g})")
+    if "global_alpha" in g.attrs:
+        ax.plot([g.attrs["global_alpha"]], [g.attrs["global_beta"]], "kX", ms=10,
+                label=f"global minimum (loss {r['global_loss']:.6g})")
+    ax.set_xlabel(f"alpha ({g.attrs['directions']} direction u)")
+    ax.set_ylabel("beta (direction v)")
+    ax.set_title(f"loss landscape: {f['config'].attrs['case']}")
+    ax.legend(fontsize=8, loc="upper right")
+    out = stem + "-landscape.png"
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("file")
@@ -114,6 +142,8 @@ def main(argv):
             written.append(plot_slice(f, stem))
         if "results/error_vs_distance" in f:
             written.append(plot_error_distance(f, stem))
+        if "landscape" in f:
+            written.append(plot_landscape(f, stem))
         if "sweep" in f:
             out = plot_sweep(f, stem)
             if out:

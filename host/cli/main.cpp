@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
                "  spikemesh list                constructions and their parameters\n"
                "  spikemesh run [options]       one case -> FILE.h5 (--out)\n"
                "  spikemesh sweep --sweep bias=1.5,1.9 [options]   one row per value\n"
-               "  spikemesh info FILE.h5        summary of a result file\n\n"
+               "  spikemesh info FILE.h5        summary of a result file\n"
+               "  spikemesh landscape --case sigmoid-three-point   loss surface + verdict\n\n"
                "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n",
                "spikemesh"};
   app.set_version_flag("--version", "spikemesh 0.1.0");
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("list")) return cli::list_command();
     if (app.got_subcommand("info")) return cli::info_command(o);
     if (app.got_subcommand("sweep")) return cli::sweep_command(o, inv);
+    if (app.got_subcommand("landscape")) return cli::landscape_command(o, inv);
     inv.demo = !app.got_subcommand("run");
     return cli::run_command(o, inv);
   } catch (const InvalidParameter& e) {

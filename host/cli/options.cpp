@@ -135,6 +135,20 @@ void add_options(CLI::App& app, Options& o) {
       ->required();
   CLI::App* info = app.add_subcommand("info", "print the summary of a result file")->fallthrough();
   info->add_option("file", o.info_file, "result file")->required()->check(CLI::ExistingFile);
+  CLI::App* land =
+      app.add_subcommand("landscape",
+                         "training loss over a 2-D parameter mesh + verdict on the case's point")
+          ->fallthrough();
+  land->add_option("--case", o.landscape_case,
+                   "relu-dead-neuron (S1) | sigmoid-three-point (S2) | affine-segment (S3) | "
+                   "affine-segment-deep | affine-segment-wide | linear-saddle (S4) | from-file");
+  land->add_option("--directions", o.directions, "auto | axes | random | filter-normalized")
+      ->check(CLI::IsMember({"auto", "axes", "random", "filter-normalized"}));
+  land->add_option("--range", o.range, "mesh spans [-range, range] along both directions")
+      ->check(CLI::PositiveNumber);
+  land->add_option("--perturbations", o.perturbations,
+                   "random directions per perturbation radius (1e-4 .. 1e-1)")
+      ->check(CLI::Range(1, 10000000));
   app.require_subcommand(0, 1);
 }
 

@@ -29,7 +29,15 @@ struct Options {
   int slice_points = 512;
   std::vector<std::string> sweeps; ///< NAME=V1,V2,...
   std::string info_file;
+  // landscape subcommand
+  std::string landscape_case = "relu-dead-neuron";
+  std::string directions = "auto"; ///< auto: axes for 2 parameters, else filter-normalized
+  double range = 1.0;
+  int perturbations = 20000;
 };
+
+/// Landscape mesh side when --points-per-axis is not given.
+inline constexpr int kDefaultLandscapePoints = 51;
 
 /// Defines every option on @p app (the case, mesh and execution options of design.md
 /// section 3) bound to @p o, plus the subcommands list/run/sweep/info.

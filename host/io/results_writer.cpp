@@ -285,6 +285,63 @@ void write_sweep(const std::string& path, const SweepRecord& rec) {
   });
 }
 
+void write_landscape(const std::string& path, const LandscapeRecord& rec) {
+  atomic_write(path, [&](hid_t f) {
+    write_root(f, rec.prov);
+    {
+      const Handle g = h5::create_group(f, "config");
+      for (const auto& [name, value] : rec.config)
+        h5::write_attr_auto(g.id(), name, value);
+    }
+    write_network(f, rec.c->network);
+    {
+      const Handle t = h5::create_group(f, "training");
+      const auto n = static_cast<hsize_t>(rec.c->y.size());
+      h5::write_dataset(t.id(), "x", rec.c->x, {n, static_cast<hsize_t>(rec.c->in_dim)});
+      h5::write_dataset(t.id(), "y", rec.c->y);
+    }
+    const LandscapeMesh& m = rec.mesh;
+    {
+      const Handle g = h5::create_group(f, "landscape");
+      h5::write_dataset(g.id(), "xcoordinates", m.xcoordinates);
+      h5::write_dataset(g.id(), "ycoordinates", m.ycoordinates);
+      h5::write_dataset(g.id(), "train_loss", m.train_loss,
+                        {m.xcoordinates.size(), m.ycoordinates.size()});
+      h5::write_dataset(g.id(), "direction_u", m.u);
+      h5::write_dataset(g.id(), "direction_v", m.v);
+      h5::write_dataset(g.id(), "theta_star", rec.c->theta_star);
+      if (!rec.c->theta_global.empty())
+        h5::write_dataset(g.id(), "theta_global", rec.c->theta_global);
+      h5::write_attr(g.id(), "directions", directions_name(m.directions));
+      h5::write_attr(g.id(), "meaning",
+                     std::string("train_loss[i, j] = F(theta_star + "
+                                 "xcoordinates[i] u + ycoordinates[j] v), F = "
+                                 "sum of squared residuals"));
+      if (rec.has_global) {
+        h5::write_attr(g.id(), "global_alpha", rec.global_alpha);
+        h5::write_attr(g.id(), "global_beta", rec.global_beta);
+        h5::write_attr(g.id(), "global_plane_distance", rec.global_plane_distance);
+      }
+    }
+    for (const char* name : {"xcoordinates", "ycoordinates", "train_loss"}) {
+      h5::check(H5Lcreate_soft((std::string("/landscape/") + name).c_str(), f, name, H5P_DEFAULT,
+                               H5P_DEFAULT),
+                std::string("link ") + name);
+    }
+    const Handle r = h5::create_group(f, "results");
+    const Verdict& v = rec.verdict;
+    h5::write_attr(r.id(), "verdict", v.verdict);
+    h5::write_attr(r.id(), "loss", v.loss);
+    h5::write_attr(r.id(), "global_loss", v.global_loss);
+    h5::write_attr(r.id(), "global_source", v.global_source);
+    h5::write_attr(r.id(), "grad_norm", v.grad_norm);
+    h5::write_attr(r.id(), "min_loss_change", v.min_loss_change);
+    h5::write_attr(r.id(), "radii", v.radii);
+    h5::write_attr(r.id(), "min_loss_change_per_radius", v.min_change_per_radius);
+    h5::write_dataset(r.id(), "hessian_eigenvalues", v.hessian_eigenvalues);
+  });
+}
+
 void write_network_file(const std::string& path, const Network& net, const TrainingSet& training) {
   net.validate();
   atomic_write(path, [&](hid_t f) {

@@ -346,6 +346,71 @@ class KillDuringWrite(CliCase):
         self.assertFalse(os.path.exists(out))
 
 
+class Landscape(CliCase):
+    def test_s2_verdict_and_surface_file(self):
+        out = self.path("l.h5")
+        p = self.run_cli("landscape", "--case", "sigmoid-three-point", "--range", "3",
+                         "--points-per-axis", "31", "--perturbations", "2000", "--out", out,
+                         "--json")
+        j = json.loads(p.stdout)
+        self.assertEqual(j["verdict"], "spurious_local_minimum")
+        self.assertAlmostEqual(j["loss"], 9.8665552677, places=8)
+        self.assertAlmostEqual(j["global_loss"], 8.8362174986, places=8)
+        self.assertLess(j["grad_norm"], 1e-6)
+        self.assertGreater(j["min_loss_change"], 0)
+        with h5py.File(out, "r") as f:
+            # The loss-landscape tool's scripts read these names at the root.
+            x, y, z = f["xcoordinates"][()], f["ycoordinates"][()], f["train_loss"][()]
+            self.assertEqual(z.shape, (31, 31))
+            np.testing.assert_array_equal(z, f["landscape/train_loss"][()])
+            self.assertEqual(f["results"].attrs["verdict"], "spurious_local_minimum")
+            # Axis directions: the centre is theta* and F(u, v) is the S2 loss there.
+            u0, v0 = f["landscape/theta_star"][()]
+            xs = np.array([-1.0, 1.0, 2.0])
+            ys = np.array([-1.0, -1.0, 3.0])
+            for i in (0, 7, 15, 30):
+                for k in (0, 15, 22):
+                    u, v = u0 + x[i], v0 + y[k]
+                    want = np.sum((ys - u / (1 + np.exp(-v * xs))) ** 2)
+                    self.assertAlmostEqual(z[i, k], want, places=10)
+
+    def test_s4_is_a_saddle(self):
+        p = self.run_cli("landscape", "--case", "linear-saddle", "--points-per-axis", "11",
+                         "--perturbations", "1000", "--out", self.path("s.h5"), "--json")
+        j = json.loads(p.stdout)
+        self.assertEqual(j["verdict"], "saddle")
+        self.assertAlmostEqual(j["hessian_eigenvalues"][0], -2.0, places=3)
+
+    def test_from_file_at_a_global_minimum(self):
+        path = self.path("input-abs.h5")
+        with h5py.File(path, "w") as f:  # |x| = relu(x) + relu(-x): S3's global minimum
+            n = f.create_group("network")
+            n.attrs["in_dim"] = 1
+            g = n.create_group("layer_000")
+            g.create_dataset("weight", data=np.array([[1.0], [-1.0]]))
+            g.create_dataset("bias", data=np.zeros(2))
+            g.attrs["activation"] = "relu"
+            g = n.create_group("layer_001")
+            g.create_dataset("weight", data=np.array([[1.0, 1.0]]))
+            g.create_dataset("bias", data=np.zeros(1))
+            g.attrs["activation"] = "identity"
+            t = f.create_group("training")
+            t.create_dataset("x", data=np.array([[-1.0], [0.0], [1.0]]))
+            t.create_dataset("y", data=np.array([1.0, 0.0, 1.0]))
+        p = self.run_cli("landscape", "--case", "from-file", "--network", path,
+                         "--points-per-axis", "11", "--perturbations", "500", "--out",
+                         self.path("ff.h5"), "--json")
+        j = json.loads(p.stdout)
+        self.assertEqual(j["loss"], 0.0)
+        self.assertEqual(j["verdict"], "global_minimum")
+        self.assertEqual(j["parameters"], 7)
+
+    def test_unknown_case_exits_2(self):
+        p = self.run_cli("landscape", "--case", "nope", "--out", self.path("n.h5"), expect=2)
+        self.assertIn("--case", p.stderr)
+        self.assert_no_output_files()
+
+
 class Plot(CliCase):
     def test_plots_exist_and_are_not_blank(self):
         try:
@@ -358,10 +423,13 @@ class Plot(CliCase):
                      "--out", run, "--quiet")
         self.run_cli("sweep", "--sweep", "bias=1.5,1.8,1.95", "--points-per-axis", "401",
                      "--out", sweep, "--quiet")
-        for f in (run, sweep):
+        land = self.path("r.h5")
+        self.run_cli("landscape", "--case", "affine-segment", "--points-per-axis", "21",
+                     "--perturbations", "200", "--out", land, "--quiet")
+        for f in (run, sweep, land):
             subprocess.run([sys.executable, os.path.join(SRC, "tools", "plot.py"), f],
                            check=True, capture_output=True)
-        for png in ("p-slice.png", "p-error-distance.png", "q-sweep.png"):
+        for png in ("p-slice.png", "p-error-distance.png", "q-sweep.png", "r-landscape.png"):
             img = mpimg.imread(self.path(png))
             self.assertGreater(img.shape[0], 100)
             self.assertGreater(float(img[..., :3].std()), 0.01, png + " is blank")

@@ -5,6 +5,7 @@
 
 #include "spikemesh/case.hpp"
 #include "spikemesh/driver.hpp"
+#include "spikemesh/landscape.hpp"
 #include "spikemesh/mesh_spec.hpp"
 
 #include <string>
@@ -49,6 +50,23 @@ struct SweepRecord {
   std::vector<std::string> text_names;
   std::vector<std::vector<std::string>> text_columns;
 };
+
+/// A landscape run: the case, its verdict and its 2-D loss mesh.
+struct LandscapeRecord {
+  const LandscapeCase* c = nullptr;
+  Verdict verdict;
+  LandscapeMesh mesh;
+  Provenance prov;
+  std::vector<std::pair<std::string, std::string>> config;
+  double global_alpha = 0.0, global_beta = 0.0; ///< theta_global projected on (u, v)
+  double global_plane_distance = 0.0;           ///< its distance from the plane (0: in it)
+  bool has_global = false;
+};
+
+/// Writes /landscape (xcoordinates, ycoordinates, train_loss, directions; also linked at the
+/// root, where the loss-landscape tool's scripts look), /results (verdict), /config,
+/// /network and /training, atomically like write_run().
+void write_landscape(const std::string& path, const LandscapeRecord& rec);
 
 /// Writes @p rec to @p path atomically: to path + ".partial", renamed when complete. With a
 /// slice, also writes the ParaView sidecar path-without-.h5 + ".xdmf". Throws on failure and
