@@ -33,8 +33,10 @@ inline Case dense_case(int width) {
   int prev = 2;
   for (int w : {width, width, width, 1}) {
     Layer L = Layer::dense(prev, w, w == 1 ? Activation::Identity : Activation::ReLU);
-    for (double& x : L.weight) x = u(rng) / std::sqrt(static_cast<double>(prev));
-    for (double& x : L.bias) x = 0.1 * u(rng);
+    for (double& x : L.weight)
+      x = u(rng) / std::sqrt(static_cast<double>(prev));
+    for (double& x : L.bias)
+      x = 0.1 * u(rng);
     net.layers.push_back(std::move(L));
     prev = w;
   }
@@ -52,7 +54,8 @@ inline void run_mesh_benchmark(benchmark::State& state, Evaluator& ev, const Cas
   const MeshView view = make_mesh_view(mesh);
   ev.prepare(Problem{&c, view, default_stats_config(c), prec});
   std::uint64_t spikes = 0;
-  for (auto _ : state) spikes += ev.evaluate({0, view.total}).scalar.spike_count;
+  for (auto _ : state)
+    spikes += ev.evaluate({0, view.total}).scalar.spike_count;
   benchmark::DoNotOptimize(spikes);
   const double n = static_cast<double>(view.total);
   state.counters["points/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);

@@ -14,7 +14,12 @@ void relu_spike(benchmark::State& state) {
   auto ev = make_cpu_evaluator(0);
   bench::run_mesh_benchmark(state, *ev, c, d == 2 ? 2e7 : 1e6);
 }
-BENCHMARK(relu_spike)->Args({2, 4})->Args({6, 3})->Args({10, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(relu_spike)
+    ->Args({2, 4})
+    ->Args({6, 3})
+    ->Args({10, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 /// Dense random MLP 2 -> W -> W -> W -> 1 (ReLU), W = 32, 64, 128.
 void dense_mlp(benchmark::State& state) {

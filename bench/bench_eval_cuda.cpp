@@ -26,7 +26,12 @@ void cuda_relu_spike(benchmark::State& state) {
   bench::run_mesh_benchmark(state, *ev, c, d == 2 ? 1e9 : 1e8);
   state.SetLabel(ev->device());
 }
-BENCHMARK(cuda_relu_spike)->Args({2, 4})->Args({6, 3})->Args({10, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(cuda_relu_spike)
+    ->Args({2, 4})
+    ->Args({6, 3})
+    ->Args({10, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void cuda_dense_mlp(benchmark::State& state) {
   auto ev = gpu_or_skip(state);
@@ -35,7 +40,13 @@ void cuda_dense_mlp(benchmark::State& state) {
   bench::run_mesh_benchmark(state, *ev, c, 1e8);
   state.SetLabel(ev->device());
 }
-BENCHMARK(cuda_dense_mlp)->Arg(32)->Arg(64)->Arg(128)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(cuda_dense_mlp)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(256)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 } // namespace
 

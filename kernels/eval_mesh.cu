@@ -4,9 +4,10 @@
 /// per block. Histogram counts use shared-memory integer atomics (order-free, exact); the
 /// per-bin error sums sit in shared memory per thread and are summed in thread order, so
 /// nothing depends on scheduling: no floating-point atomics anywhere.
+#include "spikemesh/math/point_stats.hpp"
+
 #include "cuda_check.hpp"
 #include "eval_mesh.hpp"
-#include "spikemesh/math/point_stats.hpp"
 
 #include <cub/block/block_reduce.cuh>
 
@@ -26,7 +27,8 @@ struct MergeScalar {
 
 template <class T, int Width>
 __global__ void __launch_bounds__(kBlock)
-    eval_mesh_kernel(const EvalView<T> v, const IndexRange range, Accumulator* __restrict__ partials) {
+    eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
+                     Accumulator* __restrict__ partials) {
   static_assert(kBlock % 32 == 0, "whole warps");
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
   __shared__ typename BlockReduce::TempStorage reduce_storage;
@@ -36,12 +38,14 @@ __global__ void __launch_bounds__(kBlock)
   __shared__ double dist_sums[kDistBins][kBlock];         // [bin][thread]: no bank conflicts
 
   const int tid = static_cast<int>(threadIdx.x);
-  for (int i = tid; i < kFBins; i += kBlock) f_counts[i] = 0;
+  for (int i = tid; i < kFBins; i += kBlock)
+    f_counts[i] = 0;
   for (int i = tid; i < kDistBins; i += kBlock) {
     dist_counts[i] = 0;
     dist_max_bits[i] = 0;
   }
-  for (int b = 0; b < kDistBins; ++b) dist_sums[b][tid] = 0.0;
+  for (int b = 0; b < kDistBins; ++b)
+    dist_sums[b][tid] = 0.0;
   __syncthreads();
 
   T buf_a[Width], buf_b[Width];
@@ -75,10 +79,12 @@ __global__ void __launch_bounds__(kBlock)
   __syncthreads(); // dist_sums, counters complete
   Accumulator* out = partials + blockIdx.x;
   if (tid == 0) out->scalar = block;
-  for (int i = tid; i < kFBins; i += kBlock) out->bins.f_counts[i] = f_counts[i];
+  for (int i = tid; i < kFBins; i += kBlock)
+    out->bins.f_counts[i] = f_counts[i];
   for (int b = tid; b < kDistBins; b += kBlock) {
     CompensatedSum sum;
-    for (int t = 0; t < kBlock; ++t) sum.add(dist_sums[b][t]); // fixed thread order
+    for (int t = 0; t < kBlock; ++t)
+      sum.add(dist_sums[b][t]); // fixed thread order
     out->bins.dist_counts[b] = dist_counts[b];
     out->bins.dist_err_sum[b] = sum;
     out->bins.dist_err_max[b] = __longlong_as_double(static_cast<long long>(dist_max_bits[b]));
@@ -116,7 +122,8 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
 
 template <class T>
 int eval_mesh_grid(int width, int device) {
-  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device) : grid_for<T, kWideWidth>(device);
+  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device)
+                               : grid_for<T, kWideWidth>(device);
 }
 
 template void launch_eval_mesh<float>(const EvalView<float>&, IndexRange, int, int, Accumulator*,

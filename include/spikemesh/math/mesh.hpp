@@ -73,7 +73,8 @@ struct MeshCursor {
 
   SM_HOST_DEVICE void start(const MeshView& m, index_t i) {
     mesh_decode(m, i, k);
-    for (int a = 0; a < m.dim; ++a) x[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
+    for (int a = 0; a < m.dim; ++a)
+      x[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
   }
   SM_HOST_DEVICE void next(const MeshView& m) {
     for (int a = 0; a < m.dim; ++a) {
