@@ -1,17 +1,25 @@
 /// @file driver.cpp
-/// @brief run_mesh(): block loop, precision choice, training error, finalize.
+/// @brief run_mesh(): block loop, precision choice, resume and stop points, training error,
+/// finalize.
 #include "spikemesh/driver.hpp"
 
 #include "spikemesh/errors.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace spikemesh {
 
 index_t driver_block_size(const Evaluator& ev) {
-  // Fixed (never time-based) so that the merge order, and so every bit, repeats run to run.
-  return ev.chunk_size() * 256;
+  // Fixed (never time-based) so that the merge order, and so every bit, repeats run to run and
+  // across a checkpoint and resume.
+  return ev.chunk_size() * 64;
+}
+
+std::pair<double, double> training_error_in(const Case& c, Precision p) {
+  if (c.training.y.empty()) return {std::nan(""), std::nan("")};
+  return p == Precision::Double ? training_error<double>(c) : training_error<float>(c);
 }
 
 RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const RunOptions& opt) {
@@ -28,33 +36,40 @@ RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const Run
   problem.precision = resolve_precision(opt.precision, c.slack);
   out.precision = problem.precision;
   out.stats = problem.stats;
-  out.range = opt.range.end > 0 ? opt.range : IndexRange{0, problem.mesh.total};
+  out.range = opt.range.end >= 0 ? opt.range : IndexRange{0, problem.mesh.total};
   if (out.range.begin < 0 || out.range.end > problem.mesh.total ||
       out.range.begin > out.range.end) {
     throw InvalidParameter("range", "index range outside the mesh [0, " +
                                         std::to_string(problem.mesh.total) + ")");
   }
+  index_t b = out.range.begin;
+  if (opt.resume_state) {
+    if (opt.resume_next < out.range.begin || opt.resume_next > out.range.end) {
+      throw InvalidParameter("resume", "checkpoint index outside the run's range");
+    }
+    out.total = *opt.resume_state;
+    b = opt.resume_next;
+  }
 
   const auto t0 = std::chrono::steady_clock::now();
   ev.prepare(problem);
-  Accumulator total;
   const index_t block = driver_block_size(ev);
-  index_t done = 0;
-  for (index_t b = out.range.begin; b < out.range.end;) {
+  while (b < out.range.end) {
     // Blocks end on absolute multiples of the block size, like the evaluator's chunks.
     const index_t next = std::min(out.range.end, (b / block + 1) * block);
-    total.merge(ev.evaluate({b, next}));
-    done += next - b;
+    out.total.merge(ev.evaluate({b, next}));
     b = next;
-    if (opt.progress) opt.progress(done, out.range.size());
+    if (opt.progress) opt.progress(b - out.range.begin, out.range.size());
+    if (opt.after_block && !opt.after_block(out.total, b) && b < out.range.end) break;
   }
+  out.next = b;
+  out.complete = b >= out.range.end;
   const auto t1 = std::chrono::steady_clock::now();
   out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   out.points_per_second =
-      out.wall_seconds > 0 ? static_cast<double>(out.range.size()) / out.wall_seconds : 0.0;
-  const auto train =
-      problem.precision == Precision::Double ? training_error<double>(c) : training_error<float>(c);
-  out.results = finalize(total, c, mesh, problem.stats, train);
+      out.wall_seconds > 0 ? static_cast<double>(b - out.range.begin) / out.wall_seconds : 0.0;
+  out.results =
+      finalize(out.total, c, mesh, problem.stats, training_error_in(c, problem.precision));
   return out;
 }
 

@@ -2,15 +2,23 @@
 /// @brief list, run and info: build the case, pick the backend, evaluate, write, report.
 #include "commands.hpp"
 
+#include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
+#include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
+#include "spikemesh/parallel.hpp"
 
 #include "progress.hpp"
 #include "report.hpp"
+#include "signals.hpp"
 
+#include <omp.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <numeric>
 #include <unistd.h>
@@ -47,6 +55,32 @@ std::string default_out(const Invocation& inv) {
 }
 
 } // namespace
+
+void agree_on_errors(const std::function<void()>& f) {
+  std::exception_ptr error;
+  try {
+    f();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (parallel::any_rank(error != nullptr)) {
+    if (error) std::rethrow_exception(error);
+    throw std::runtime_error("another MPI rank failed");
+  }
+}
+
+void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole) {
+  if (parallel::size() == 1) return;
+  const Accumulator total = parallel::merge_on_root(r.total);
+  const double wall = parallel::max_over_ranks(r.wall_seconds);
+  if (parallel::rank() != 0) return;
+  r.total = total;
+  r.range = whole;
+  r.next = whole.end;
+  r.wall_seconds = wall;
+  r.points_per_second = wall > 0 ? static_cast<double>(total.scalar.points) / wall : 0.0;
+  r.results = finalize(total, c, mesh, r.stats, training_error_in(c, r.precision));
+}
 
 Case make_case(const Options& o) {
   if (o.cp.construction != "from-file") return build_case(o.cp);
@@ -98,39 +132,139 @@ int list_command() {
   return 0;
 }
 
+namespace {
+
+/// Everything a run checks before any collective call or evaluation.
+struct Prepared {
+  Case c;
+  MeshSpec mesh;
+  std::unique_ptr<Evaluator> ev;
+  std::string notice;
+};
+
+Prepared prepare_run(const Options& o) {
+  Prepared p{make_case(o), {}, nullptr, {}};
+  make_mesh_view(resolve_mesh(o, p.c, 1e8)); // every input error before any notice or work
+  if (parallel::size() > 1 && (o.resume || o.time_limit > 0)) {
+    throw InvalidParameter(o.resume ? "resume" : "time-limit",
+                           "checkpointing needs a single process (run without mpirun)");
+  }
+  int threads = o.threads;
+  if (threads == 0 && parallel::size() > 1) {
+    threads = std::max(1, omp_get_num_procs() / parallel::size()); // no oversubscription
+  }
+  p.ev = make_evaluator(o.backend, threads, &p.notice);
+  p.mesh = resolve_mesh(o, p.c, p.ev->name() == "cuda" ? 1e9 : 1e8);
+  return p;
+}
+
+} // namespace
+
 int run_command(const Options& o, const Invocation& inv) {
-  if (inv.app) {
+  const bool root = parallel::rank() == 0;
+  if (inv.app && root) {
     for (const std::string& note : unused_option_notes(*inv.app, o)) {
       std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
     }
   }
-  const Case c = make_case(o);
-  make_mesh_view(resolve_mesh(o, c, 1e8)); // every input error before any notice or work
-  std::string notice;
-  const auto ev = make_evaluator(o.backend, o.threads, &notice);
-  if (!notice.empty() && !o.quiet) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
-  const MeshSpec mesh = resolve_mesh(o, c, ev->name() == "cuda" ? 1e9 : 1e8);
+  // Agree on input errors across ranks before the first collective (no deadlocks).
+  Prepared prep;
+  agree_on_errors([&] { prep = prepare_run(o); });
+  const Case& c = prep.c;
+  const MeshSpec& mesh = prep.mesh;
+  Evaluator& ev = *prep.ev;
+  if (!prep.notice.empty() && !o.quiet && root)
+    std::fprintf(stderr, "spikemesh: %s\n", prep.notice.c_str());
   const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   const bool broken_extension = o.cp.extra_depth > 0 && o.cp.extra_activation == Activation::ReLU &&
                                 c.oracle.source.find("not exact") != std::string::npos;
-  if (broken_extension && !o.quiet) {
+  if (broken_extension && !o.quiet && root) {
     std::fprintf(stderr, "spikemesh: note: c - epsilon*max|y| <= 0: this relu extension does not "
                          "reproduce the base network (constructions.md C4)\n");
   }
 
+  const IndexRange whole{0, make_mesh_view(mesh).total};
+  const index_t block = driver_block_size(ev);
+  const Precision precision = resolve_precision(o.precision, c.slack);
+  const std::string fingerprint =
+      run_fingerprint(c, mesh, whole, precision_name(precision), ev.name(), block);
+
   RunOptions ro;
-  ro.precision = o.precision;
-  ProgressLine progress(stderr, !o.quiet && isatty(STDERR_FILENO) != 0);
+  ro.precision = precision;
+  ro.range = parallel::share(whole, block, parallel::rank(), parallel::size());
+  Checkpoint resumed;
+  if (o.resume) {
+    switch (io::partial_kind(out_path)) {
+    case io::PartialKind::Complete:
+      // The run finished; only the final rename was missed.
+      if (std::rename((out_path + ".partial").c_str(), out_path.c_str()) != 0) {
+        throw std::runtime_error("cannot rename " + out_path + ".partial");
+      }
+      if (!o.quiet) std::fprintf(stderr, "spikemesh: %s was already complete\n", out_path.c_str());
+      return 0;
+    case io::PartialKind::Checkpoint:
+      resumed = io::read_checkpoint(out_path);
+      if (resumed.fingerprint != fingerprint) {
+        throw InvalidFile(out_path + ".partial: checkpoint of a different run (" +
+                          fingerprint_difference(resumed.fingerprint, fingerprint) + ")");
+      }
+      ro.resume_state = &resumed.state;
+      ro.resume_next = resumed.next;
+      if (!o.quiet) {
+        std::fprintf(stderr, "spikemesh: resuming at index %lld of %lld\n",
+                     static_cast<long long>(resumed.next), static_cast<long long>(whole.end));
+      }
+      break;
+    case io::PartialKind::None:
+      if (!o.quiet)
+        std::fprintf(stderr, "spikemesh: no checkpoint %s.partial; starting at 0\n",
+                     out_path.c_str());
+      break;
+    }
+  }
+
+  const bool checkpointing = parallel::size() == 1;
+  install_stop_handlers();
+  const auto start = std::chrono::steady_clock::now();
+  auto last_checkpoint = start;
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  ro.after_block = [&](const Accumulator& state, index_t next) {
+    if (!checkpointing) return true;
+    const bool stop =
+        stop_requested() || (o.time_limit > 0 && seconds_since(start) >= o.time_limit);
+    if (stop || seconds_since(last_checkpoint) >= o.checkpoint_interval) {
+      if (next < whole.end) {
+        io::write_checkpoint(out_path, {fingerprint, whole, next, state,
+                                        resumed.elapsed_seconds + seconds_since(start)});
+      }
+      last_checkpoint = std::chrono::steady_clock::now();
+    }
+    return !stop;
+  };
+  ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
   ro.progress = [&progress](index_t done, index_t total) { progress(done, total); };
-  RunOutput r = run_mesh(c, mesh, *ev, ro);
+  RunOutput r = run_mesh(c, mesh, ev, ro);
   progress.finish();
+  if (!r.complete) {
+    std::fprintf(stderr,
+                 "spikemesh: stopped at index %lld of %lld; checkpoint in %s.partial; "
+                 "continue with --resume\n",
+                 static_cast<long long>(r.next), static_cast<long long>(whole.end),
+                 out_path.c_str());
+    return 3;
+  }
+
+  merge_ranks(r, c, mesh, whole); // rank 0 finalizes and writes
+  if (!root) return 0;
 
   io::RunRecord rec;
   rec.c = &c;
   rec.mesh = mesh;
   rec.out = r;
-  rec.prov = {inv.command_line, ev->name(), ev->device(),
-              r.precision == Precision::Double ? "double" : "float", 1};
+  rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
+              parallel::size()};
   if (o.slice && mesh.dim >= 2) {
     rec.slices.push_back(r.precision == Precision::Double
                              ? compute_slice<double>(c, mesh, o.slice_points)
@@ -139,13 +273,15 @@ int run_command(const Options& o, const Invocation& inv) {
   io::write_run(out_path, rec);
 
   if (o.json) {
-    std::printf("%s\n", json_summary(r, {{"backend", ev->name()},
-                                         {"device", ev->device()},
+    std::printf("%s\n", json_summary(r, {{"backend", ev.name()},
+                                         {"device", ev.device()},
                                          {"precision", rec.prov.precision},
+                                         {"mpi_ranks", std::to_string(parallel::size())},
                                          {"out", out_path}})
                             .c_str());
   } else if (!o.quiet) {
-    std::printf("%s", table_summary(c, mesh, r, ev->name(), ev->device()).c_str());
+    std::printf("%s", table_summary(c, mesh, r, ev.name(), ev.device()).c_str());
+    if (parallel::size() > 1) std::printf("ranks    %d MPI ranks\n", parallel::size());
     std::printf("wrote    %s\n", out_path.c_str());
   }
   return 0;

@@ -2,8 +2,11 @@
 /// @brief The subcommands as functions of Options, callable without argv (R11).
 #pragma once
 
+#include "spikemesh/driver.hpp"
+
 #include "options.hpp"
 
+#include <functional>
 #include <string>
 
 namespace spikemesh::cli {
@@ -28,5 +31,13 @@ MeshSpec resolve_mesh(const Options& o, const Case& c, double target_points);
 
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);
+
+/// Runs @p f on every rank; if it throws on any rank, every rank throws (the failing ones their
+/// own exception, the others a runtime_error) before any other collective call is made.
+void agree_on_errors(const std::function<void()>& f);
+
+/// Merges the ranks' states of @p r on rank 0 in rank order and finalizes there (whole range,
+/// slowest rank's time). A no-op in a single process.
+void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole);
 
 } // namespace spikemesh::cli

@@ -2,6 +2,7 @@
 /// @brief landscape: the verdict on a case's point and its 2-D loss mesh, written to HDF5.
 #include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
+#include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
 #include "report.hpp"
@@ -74,6 +75,7 @@ void project_global(io::LandscapeRecord& rec) {
 } // namespace
 
 int landscape_command(const Options& o, const Invocation& inv) {
+  if (parallel::rank() != 0) return 0; // landscapes are small: rank 0 alone computes and writes
   const LandscapeCase c = o.landscape_case == "from-file"
                               ? case_from_file(o)
                               : make_landscape_case(o.landscape_case, o.cp.seed);

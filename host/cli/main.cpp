@@ -1,15 +1,24 @@
 /// @file main.cpp
 /// @brief spikemesh entry point: parse, dispatch, map exceptions to exit codes
-/// (0 ok, 2 invalid input, 1 runtime failure).
+/// (0 ok, 2 invalid input, 1 runtime failure, 3 stopped with a checkpoint).
 #include "spikemesh/errors.hpp"
+#include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
 
 #include <cstdio>
 #include <exception>
 
-int main(int argc, char** argv) {
-  using namespace spikemesh;
+namespace {
+
+using namespace spikemesh;
+
+/// Only rank 0 talks (every rank reaches the same error).
+void report(const char* kind, const char* what) {
+  if (parallel::rank() == 0) std::fprintf(stderr, "spikemesh: %s: %s\n", kind, what);
+}
+
+int run_main(int argc, char** argv) {
   cli::Options o;
   // The embedded default (design.md 3.1): 2-D ReLU spike classification, b = 1.9.
   o.cp.construction = "relu-spike";
@@ -23,20 +32,22 @@ int main(int argc, char** argv) {
                "  spikemesh sweep --sweep bias=1.5,1.9 [options]   one row per value\n"
                "  spikemesh info FILE.h5        summary of a result file\n"
                "  spikemesh landscape --case sigmoid-three-point   loss surface + verdict\n\n"
-               "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n",
+               "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n"
+               "Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 stopped (checkpoint "
+               "written; continue with --resume)\n",
                "spikemesh"};
   app.set_version_flag("--version", "spikemesh 0.1.0");
   cli::add_options(app, o);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return parallel::rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return parallel::rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return parallel::rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "spikemesh: error: %s (see spikemesh --help)\n", e.what());
+    report("error", (std::string(e.what()) + " (see spikemesh --help)").c_str());
     return 2;
   }
 
@@ -45,23 +56,32 @@ int main(int argc, char** argv) {
     inv.command_line += (i ? " " : "") + std::string(argv[i]);
   inv.app = &app;
   try {
-    if (app.got_subcommand("list")) return cli::list_command();
-    if (app.got_subcommand("info")) return cli::info_command(o);
+    if (app.got_subcommand("list")) return parallel::rank() == 0 ? cli::list_command() : 0;
+    if (app.got_subcommand("info")) return parallel::rank() == 0 ? cli::info_command(o) : 0;
     if (app.got_subcommand("sweep")) return cli::sweep_command(o, inv);
     if (app.got_subcommand("landscape")) return cli::landscape_command(o, inv);
     inv.demo = !app.got_subcommand("run");
     return cli::run_command(o, inv);
   } catch (const InvalidParameter& e) {
-    std::fprintf(stderr, "spikemesh: error: %s\n", e.what());
+    report("error", e.what());
     return 2;
   } catch (const InvalidFile& e) {
-    std::fprintf(stderr, "spikemesh: error: %s\n", e.what());
+    report("error", e.what());
     return 2;
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "spikemesh: error: %s\n", e.what());
+    report("error", e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "spikemesh: failed: %s\n", e.what());
+    report("failed", e.what());
     return 1;
   }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spikemesh::parallel::init(&argc, &argv);
+  const int code = run_main(argc, argv);
+  spikemesh::parallel::finalize();
+  return code;
 }

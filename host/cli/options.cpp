@@ -120,6 +120,15 @@ void add_options(CLI::App& app, Options& o) {
       ->group(kRun);
   app.add_flag("--json", o.json, "print the summary as one JSON object on stdout")->group(kRun);
   app.add_flag("--quiet", o.quiet, "no progress line, no table")->group(kRun);
+  app.add_flag("--resume", o.resume, "continue an interrupted run from OUT.partial")->group(kRun);
+  app.add_option("--time-limit", o.time_limit,
+                 "stop cleanly after this many seconds: checkpoint to OUT.partial, exit 3")
+      ->check(CLI::NonNegativeNumber)
+      ->group(kRun);
+  app.add_option("--checkpoint-interval", o.checkpoint_interval,
+                 "seconds between checkpoints to OUT.partial (0: after every block)")
+      ->check(CLI::NonNegativeNumber)
+      ->group(kRun);
   app.add_flag("--slice", o.slice, "also write /slices/x0x1 (f on the plane of axes 0,1) + .xdmf")
       ->group(kRun);
   app.add_option("--slice-points", o.slice_points, "points per side of the slice")
@@ -181,7 +190,10 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "quiet",
                                 "slice",
                                 "slice-points",
-                                "help"};
+                                "help",
+                                "resume",
+                                "time-limit",
+                                "checkpoint-interval"};
   for (const ConstructionInfo& ci : construction_registry()) {
     if (ci.name != o.cp.construction) continue;
     for (const ParamInfo& p : ci.params)

@@ -27,7 +27,10 @@ struct Options {
   bool quiet = false;
   bool slice = false;
   int slice_points = 512;
-  std::vector<std::string> sweeps; ///< NAME=V1,V2,...
+  bool resume = false;               ///< continue from OUT.partial
+  double time_limit = 0.0;           ///< seconds; 0 = none. Past it: checkpoint, exit 3
+  double checkpoint_interval = 60.0; ///< seconds between checkpoints (0: after every block)
+  std::vector<std::string> sweeps;   ///< NAME=V1,V2,...
   std::string info_file;
   // landscape subcommand
   std::string landscape_case = "relu-dead-neuron";

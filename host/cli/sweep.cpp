@@ -3,11 +3,15 @@
 /// /sweep column per parameter and statistic.
 #include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
+#include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
 #include "progress.hpp"
 #include "report.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -56,26 +60,33 @@ int sweep_command(const Options& o, const Invocation& inv) {
   // Build and validate every row's options and case before any evaluation.
   std::vector<Options> row_opts;
   std::vector<Case> cases;
-  for (std::size_t r = 0; r < rows; ++r) {
-    Options ro = o;
-    std::size_t rest = r;
-    for (std::size_t k = axes.size(); k-- > 0;) { // last axis fastest
-      set_option(ro, axes[k].name, axes[k].values[rest % axes[k].values.size()]);
-      rest /= axes[k].values.size();
-    }
-    cases.push_back(make_case(ro));
-    make_mesh_view(resolve_mesh(ro, cases.back(), 1e8));
-    row_opts.push_back(std::move(ro));
-  }
-  std::string notice;
-  const auto ev = make_evaluator(o.backend, o.threads, &notice);
-  if (!notice.empty() && !o.quiet) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
-  const double target = ev->name() == "cuda" ? 1e9 : 1e8;
   std::vector<MeshSpec> meshes;
-  for (std::size_t r = 0; r < rows; ++r) {
-    meshes.push_back(resolve_mesh(row_opts[r], cases[r], target / static_cast<double>(rows)));
-    make_mesh_view(meshes.back());
-  }
+  std::unique_ptr<Evaluator> ev;
+  std::string notice;
+  agree_on_errors([&] {
+    for (std::size_t r = 0; r < rows; ++r) {
+      Options ro = o;
+      std::size_t rest = r;
+      for (std::size_t k = axes.size(); k-- > 0;) { // last axis fastest
+        set_option(ro, axes[k].name, axes[k].values[rest % axes[k].values.size()]);
+        rest /= axes[k].values.size();
+      }
+      cases.push_back(make_case(ro));
+      make_mesh_view(resolve_mesh(ro, cases.back(), 1e8));
+      row_opts.push_back(std::move(ro));
+    }
+    int threads = o.threads;
+    if (threads == 0 && parallel::size() > 1)
+      threads = std::max(1, omp_get_num_procs() / parallel::size());
+    ev = make_evaluator(o.backend, threads, &notice);
+    const double target = ev->name() == "cuda" ? 1e9 : 1e8;
+    for (std::size_t r = 0; r < rows; ++r) {
+      meshes.push_back(resolve_mesh(row_opts[r], cases[r], target / static_cast<double>(rows)));
+      make_mesh_view(meshes.back());
+    }
+  });
+  const bool root = parallel::rank() == 0;
+  if (!notice.empty() && !o.quiet && root) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
 
   io::SweepRecord rec;
   rec.first = &cases.front();
@@ -85,10 +96,14 @@ int sweep_command(const Options& o, const Invocation& inv) {
   for (std::size_t r = 0; r < rows; ++r) {
     RunOptions ropt;
     ropt.precision = o.precision;
-    ProgressLine progress(stderr, !o.quiet && isatty(STDERR_FILENO) != 0);
+    const IndexRange whole{0, make_mesh_view(meshes[r]).total};
+    ropt.range = parallel::share(whole, driver_block_size(*ev), parallel::rank(), parallel::size());
+    ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
     ropt.progress = [&progress](index_t done, index_t total) { progress(done, total); };
-    const RunOutput out = run_mesh(cases[r], meshes[r], *ev, ropt);
+    RunOutput out = run_mesh(cases[r], meshes[r], *ev, ropt);
     progress.finish();
+    merge_ranks(out, cases[r], meshes[r], whole); // every rank's rows; rank 0 keeps the merge
+    if (!root) continue;
     if (r == 0) {
       for (const Axis& a : axes)
         rec.numeric_names.push_back(a.name);
@@ -129,9 +144,10 @@ int sweep_command(const Options& o, const Invocation& inv) {
                   out.results.get("accuracy"), out.wall_seconds);
     }
   }
+  if (!root) return 0;
   rec.text_names = {"precision"};
   rec.text_columns = {precisions};
-  rec.prov = {inv.command_line, ev->name(), ev->device(), precisions.front(), 1};
+  rec.prov = {inv.command_line, ev->name(), ev->device(), precisions.front(), parallel::size()};
   const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
   io::write_sweep(out_path, rec);
   if (o.json) {

@@ -59,6 +59,25 @@ Handle create_file(const std::string& path) {
                  "create file " + path);
 }
 
+Handle create_memory_file(const std::string& name) {
+  quiet_errors();
+  const Handle fapl = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
+  check(H5Pset_fapl_core(fapl.id(), 1 << 20, 0), "H5Pset_fapl_core");
+  return checked(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose,
+                 "create in-memory file " + name);
+}
+
+std::vector<unsigned char> file_image(hid_t file) {
+  check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush");
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size < 0) throw std::runtime_error("HDF5: file image size failed");
+  std::vector<unsigned char> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(file, image.data(), image.size()) < 0) {
+    throw std::runtime_error("HDF5: file image failed");
+  }
+  return image;
+}
+
 Handle open_file_readonly(const std::string& path) {
   quiet_errors();
   return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open " + path);

@@ -50,6 +50,11 @@ void check(herr_t status, const std::string& what);
 void quiet_errors();
 
 Handle create_file(const std::string& path);
+/// An HDF5 file built in memory (core driver, no backing store): nothing touches the disk until
+/// write_image() copies the finished image out, so every I/O error is ours to report.
+Handle create_memory_file(const std::string& name);
+/// The complete byte image of an in-memory file (flushed first).
+std::vector<unsigned char> file_image(hid_t file);
 Handle open_file_readonly(const std::string& path);
 Handle create_group(hid_t parent, const std::string& name);
 Handle open_group(hid_t parent, const std::string& name);

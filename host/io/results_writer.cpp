@@ -5,14 +5,17 @@
 
 #include "h5_handles.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <thread>
+#include <unistd.h>
 
 #ifndef SPIKEMESH_VERSION
 #define SPIKEMESH_VERSION "unknown"
@@ -172,25 +175,45 @@ std::string sidecar_path(const std::string& path) {
   return stem + ".xdmf";
 }
 
-/// Writes @p path via path.partial: @p body fills the open file; rename only after a clean close.
+/// Writes the file @p target through target + ".tmp" and a rename: a kill or an error leaves
+/// whatever was at @p target (a checkpoint, say) untouched, or replaces it whole. The file is
+/// built in memory and written with checked plain I/O (a full disk is our error message, never
+/// a crash inside the HDF5 library), then synced before the rename.
+void write_via_tmp(const std::string& target, const std::function<void(hid_t)>& body) {
+  std::vector<unsigned char> image;
+  {
+    const Handle f = h5::create_memory_file(target);
+    body(f.id());
+    image = h5::file_image(f.id());
+  }
+  const std::string tmp = target + ".tmp";
+  std::FILE* out = std::fopen(tmp.c_str(), "wb");
+  if (!out) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+  const bool written = std::fwrite(image.data(), 1, image.size(), out) == image.size() &&
+                       std::fflush(out) == 0 && fsync(fileno(out)) == 0;
+  const int err = errno;
+  if (std::fclose(out) != 0 || !written) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(written ? errno : err));
+  }
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + target);
+  }
+}
+
+/// Writes @p path via path.partial: @p body fills the file, which becomes path.partial when
+/// complete and is then renamed to @p path. A reader never sees a half file at @p path.
 void atomic_write(const std::string& path, const std::function<void(hid_t)>& body) {
   const std::string partial = path + ".partial";
-  try {
-    {
-      const Handle f = h5::create_file(partial);
-      body(f.id());
-      h5::check(H5Fflush(f.id(), H5F_SCOPE_GLOBAL), "flush " + partial);
-    }
-    // Fault-injection for the kill-during-write test (tests/cli): never set in normal use.
-    if (const char* pause = std::getenv("SPIKEMESH_TEST_PAUSE_BEFORE_RENAME")) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(pause)));
-    }
-    if (std::rename(partial.c_str(), path.c_str()) != 0) {
-      throw std::runtime_error("cannot rename " + partial + " to " + path);
-    }
-  } catch (...) {
+  write_via_tmp(partial, body);
+  // Fault-injection for the kill-during-write test (tests/cli): never set in normal use.
+  if (const char* pause = std::getenv("SPIKEMESH_TEST_PAUSE_BEFORE_RENAME")) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(pause)));
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
     std::remove(partial.c_str());
-    throw;
+    throw std::runtime_error("cannot rename " + partial + " to " + path);
   }
 }
 
@@ -339,6 +362,23 @@ void write_landscape(const std::string& path, const LandscapeRecord& rec) {
     h5::write_attr(r.id(), "radii", v.radii);
     h5::write_attr(r.id(), "min_loss_change_per_radius", v.min_change_per_radius);
     h5::write_dataset(r.id(), "hessian_eigenvalues", v.hessian_eigenvalues);
+  });
+}
+
+void write_checkpoint(const std::string& path, const Checkpoint& cp) {
+  write_via_tmp(path + ".partial", [&](hid_t f) {
+    h5::write_attr(f, "spikemesh_version", std::string(SPIKEMESH_VERSION));
+    h5::write_attr(f, "status", std::string("checkpoint"));
+    const Handle g = h5::create_group(f, "checkpoint");
+    h5::write_attr(g.id(), "fingerprint", cp.fingerprint);
+    h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(cp.range.begin));
+    h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(cp.range.end));
+    h5::write_attr(g.id(), "next_index", static_cast<std::int64_t>(cp.next));
+    h5::write_attr(g.id(), "elapsed_seconds", cp.elapsed_seconds);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&cp.state);
+    std::vector<std::int32_t> state(bytes, bytes + sizeof(Accumulator));
+    h5::write_dataset(g.id(), "state", state);
+    h5::write_attr(g.id(), "checksum", std::to_string(checkpoint_checksum(cp)));
   });
 }
 

@@ -1,6 +1,6 @@
 /// @file driver.hpp
 /// @brief Runs a case over a mesh with any evaluator: fixed blocks of the index range evaluated
-/// in order and merged in order (deterministic), progress reporting, statistics.
+/// in order and merged in order (deterministic), progress, resumable state, statistics.
 #pragma once
 
 #include "spikemesh/evaluator.hpp"
@@ -15,18 +15,28 @@ namespace spikemesh {
 /// Options of one mesh run.
 struct RunOptions {
   Precision precision = Precision::Auto;
-  /// Sub-range of the linear index; end <= 0 means the whole mesh.
-  IndexRange range{0, 0};
+  /// Sub-range of the linear index (may be empty: an MPI rank without a block); end < 0 means
+  /// the whole mesh.
+  IndexRange range{0, -1};
   /// Called after each block with (points done, points in range); may be empty.
   std::function<void(index_t, index_t)> progress;
+  /// Resume: the merged state of [range.begin, resume_next) from an earlier run (checkpoint).
+  const Accumulator* resume_state = nullptr;
+  index_t resume_next = -1;
+  /// Called after each block with (merged state, next index); returning false stops the run at
+  /// this block boundary (time limit, signal). May be empty.
+  std::function<bool(const Accumulator&, index_t)> after_block;
 };
 
 /// Outcome of one mesh run.
 struct RunOutput {
   Results results;
+  Accumulator total;                      ///< the merged state (what results were made from)
   Precision precision = Precision::Float; ///< resolved
   StatsConfig stats;
   IndexRange range;
+  index_t next = 0;     ///< first index not evaluated (range.end when complete)
+  bool complete = true; ///< false when after_block stopped the run
   double wall_seconds = 0.0;
   double points_per_second = 0.0;
 };
@@ -36,5 +46,8 @@ RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const Run
 
 /// Blocks of the index range the driver hands to an evaluator: a multiple of its chunk size.
 index_t driver_block_size(const Evaluator& ev);
+
+/// (MSE, max abs error) at the training points in precision @p p.
+std::pair<double, double> training_error_in(const Case& c, Precision p);
 
 } // namespace spikemesh

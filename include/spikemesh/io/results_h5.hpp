@@ -4,6 +4,7 @@
 #pragma once
 
 #include "spikemesh/case.hpp"
+#include "spikemesh/checkpoint.hpp"
 #include "spikemesh/driver.hpp"
 #include "spikemesh/landscape.hpp"
 #include "spikemesh/mesh_spec.hpp"
@@ -73,6 +74,21 @@ void write_landscape(const std::string& path, const LandscapeRecord& rec);
 /// leaves nothing at @p path.
 void write_run(const std::string& path, const RunRecord& rec);
 void write_sweep(const std::string& path, const SweepRecord& rec);
+
+/// Writes the checkpoint of the run whose result goes to @p path into path + ".partial"
+/// (atomically: a kill while writing leaves the previous checkpoint intact).
+void write_checkpoint(const std::string& path, const Checkpoint& cp);
+
+/// Checksum stored with a checkpoint: its state bytes, fingerprint and indices.
+std::uint64_t checkpoint_checksum(const Checkpoint& cp);
+
+/// What path + ".partial" holds.
+enum class PartialKind { None, Checkpoint, Complete };
+PartialKind partial_kind(const std::string& path);
+
+/// Reads and verifies the checkpoint in path + ".partial". Throws InvalidFile naming the file
+/// for a missing, truncated, corrupted (checksum) or foreign (layout) checkpoint.
+Checkpoint read_checkpoint(const std::string& path);
 
 /// Human-readable summary of a result file (what `spikemesh info` prints).
 std::string describe_file(const std::string& path);

@@ -1,0 +1,36 @@
+/// @file parallel.hpp
+/// @brief MPI, when built with it (SPIKEMESH_MPI): ranks split the index range in contiguous
+/// blocks; accumulators are merged on rank 0 in rank order. Without MPI every function is the
+/// single-process identity.
+#pragma once
+
+#include "spikemesh/math/point_stats.hpp"
+
+#include <string>
+
+namespace spikemesh::parallel {
+
+/// Initialises MPI if the build has it (call once, first thing in main).
+void init(int* argc, char*** argv);
+/// Finalises MPI (call before returning from main).
+void finalize();
+
+int rank();
+int size();
+/// Whether this binary was built with MPI.
+bool built_with_mpi();
+
+/// Rank @p r's share of [begin, end): contiguous whole blocks of @p block indices.
+IndexRange share(IndexRange whole, index_t block, int r, int ranks);
+
+/// On rank 0: every rank's @p local merged in rank order; elsewhere: @p local unchanged.
+Accumulator merge_on_root(const Accumulator& local);
+
+/// Maximum of @p v over ranks (on every rank).
+double max_over_ranks(double v);
+
+/// True on every rank when @p flag is true on any rank (collective; agrees on errors before
+/// any other collective call so that one failing rank never deadlocks the others).
+bool any_rank(bool flag);
+
+} // namespace spikemesh::parallel
