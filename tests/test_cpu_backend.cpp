@@ -91,7 +91,12 @@ INSTANTIATE_TEST_SUITE_P(Dims, MeshConverges,
                                            Convergence{2, 4, 1.5, 101, 1009, 0.005, 1e-4},
                                            Convergence{2, 4, 1.1, 101, 1009, 0.005, 1e-4},
                                            Convergence{3, 4, 2.5, 41, 193, 0.01, 1e-3},
-                                           Convergence{5, 2, 4.1, 11, 31, 0.02, 0.01}));
+                                           Convergence{5, 2, 4.1, 11, 31, 0.02, 0.01}),
+                         [](const ::testing::TestParamInfo<Convergence>& param_info) {
+                           const Convergence& k = param_info.param;
+                           return "d" + std::to_string(k.d) + "_n" + std::to_string(k.n) + "_s" +
+                                  std::to_string(static_cast<int>(std::lround((k.d - k.b) * 100)));
+                         });
 
 TEST(CpuBackend, AccuracyEqualsRhoForRandomLabels) {
   const Case c = build_case(relu(2, 4, 1.9, Labels::Random));

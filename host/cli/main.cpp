@@ -2,9 +2,11 @@
 /// @brief spikemesh entry point: parse, dispatch, map exceptions to exit codes
 /// (0 ok, 2 invalid input, 1 runtime failure, 3 stopped with a checkpoint).
 #include "spikemesh/errors.hpp"
+#include "spikemesh/evaluator.hpp"
 #include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
+#include "signals.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -36,7 +38,11 @@ int run_main(int argc, char** argv) {
                "Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 stopped (checkpoint "
                "written; continue with --resume)\n",
                "spikemesh"};
-  app.set_version_flag("--version", "spikemesh 0.1.0");
+  std::string why;
+  app.set_version_flag("--version", std::string("spikemesh 0.1.0 (cuda backend: ") +
+                                        (cuda_available(&why) ? "on, device present" : why) +
+                                        "; mpi: " + (parallel::built_with_mpi() ? "on" : "off") +
+                                        ")");
   cli::add_options(app, o);
   try {
     app.parse(argc, argv);
@@ -80,6 +86,7 @@ int run_main(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  spikemesh::cli::install_stop_handlers(); // a stop signal at any moment ends with a checkpoint
   spikemesh::parallel::init(&argc, &argv);
   const int code = run_main(argc, argv);
   spikemesh::parallel::finalize();

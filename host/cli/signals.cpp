@@ -3,6 +3,7 @@
 #include "signals.hpp"
 
 #include <csignal>
+#include <cstdlib>
 
 namespace spikemesh::cli {
 namespace {

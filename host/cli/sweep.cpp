@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "progress.hpp"
 #include "report.hpp"
+#include "signals.hpp"
 
 #include <omp.h>
 
@@ -100,8 +101,14 @@ int sweep_command(const Options& o, const Invocation& inv) {
     ropt.range = parallel::share(whole, driver_block_size(*ev), parallel::rank(), parallel::size());
     ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
     ropt.progress = [&progress](index_t done, index_t total) { progress(done, total); };
+    ropt.after_block = [](const Accumulator&, index_t) { return !stop_requested(); };
     RunOutput out = run_mesh(cases[r], meshes[r], *ev, ropt);
     progress.finish();
+    if (!out.complete) {
+      if (root)
+        std::fprintf(stderr, "spikemesh: sweep interrupted at row %zu; nothing written\n", r + 1);
+      return 3;
+    }
     merge_ranks(out, cases[r], meshes[r], whole); // every rank's rows; rank 0 keeps the merge
     if (!root) continue;
     if (r == 0) {

@@ -6,9 +6,18 @@
 
 #include "h5_handles.hpp"
 
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace spikemesh::io {
 namespace {
@@ -88,19 +97,11 @@ Layer read_layer(const std::string& file, hid_t net, int l, int expected_in) {
   return L;
 }
 
-} // namespace
-
-Case load_case_from_file(const CaseParams& p) {
-  const std::string& file = p.network_file;
-  if (file.empty()) throw InvalidParameter("network", "from-file needs --network FILE.h5");
-  {
-    std::ifstream probe(file, std::ios::binary);
-    if (!probe) bad(file, "cannot open (no such file or no permission)");
-  }
+/// Reads /network and /training of @p file (in this process).
+Case parse_weight_file(const std::string& file) {
   h5::quiet_errors();
   if (H5Fis_hdf5(file.c_str()) <= 0) bad(file, "not an HDF5 file");
   Case c;
-  c.params = p;
   try {
     const Handle f = h5::open_file_readonly(file);
     if (!h5::exists(f.id(), "network")) bad(file, "missing group /network");
@@ -155,6 +156,178 @@ Case load_case_from_file(const CaseParams& p) {
   } catch (const std::exception& e) {
     bad(file, std::string("unreadable (") + e.what() + ")");
   }
+  return c;
+}
+
+// ---- isolation: a malformed file can crash libhdf5 itself (fuzzing found memory errors in
+// 1.10.8's global-heap reader), so the file is parsed in a child process and the parsed network
+// comes back through a pipe. A crash there is a clean "malformed file" error here.
+
+template <class T>
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <class T>
+void put_vec(std::string& out, const std::vector<T>& v) {
+  put(out, static_cast<std::uint64_t>(v.size()));
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+struct Reader {
+  const std::string& in;
+  std::size_t pos = 0;
+  template <class T>
+  T get() {
+    if (pos + sizeof(T) > in.size()) throw std::runtime_error("truncated");
+    T v;
+    std::memcpy(&v, in.data() + pos, sizeof(T));
+    pos += sizeof(T);
+    return v;
+  }
+  template <class T>
+  std::vector<T> get_vec() {
+    const auto n = get<std::uint64_t>();
+    if (n > (in.size() - pos) / sizeof(T)) throw std::runtime_error("truncated");
+    std::vector<T> v(static_cast<std::size_t>(n));
+    if (n > 0) std::memcpy(v.data(), in.data() + pos, static_cast<std::size_t>(n) * sizeof(T));
+    pos += static_cast<std::size_t>(n) * sizeof(T);
+    return v;
+  }
+};
+
+std::string serialize(const Case& c) {
+  std::string out;
+  put(out, static_cast<std::int32_t>(c.network.in_dim));
+  put(out, static_cast<std::uint64_t>(c.network.layers.size()));
+  for (const Layer& L : c.network.layers) {
+    put(out, static_cast<std::int32_t>(L.in));
+    put(out, static_cast<std::int32_t>(L.out));
+    put(out, L.act);
+    put(out, L.alpha);
+    put_vec(out, L.weight);
+    put_vec(out, L.row_ptr);
+    put_vec(out, L.cols);
+    put_vec(out, L.values);
+    put_vec(out, L.bias);
+  }
+  put_vec(out, c.training.x);
+  put_vec(out, c.training.y);
+  return out;
+}
+
+Case deserialize(const std::string& in) {
+  Reader r{in};
+  Case c;
+  c.network.in_dim = r.get<std::int32_t>();
+  const auto n = r.get<std::uint64_t>();
+  for (std::uint64_t l = 0; l < n; ++l) {
+    Layer L;
+    L.in = r.get<std::int32_t>();
+    L.out = r.get<std::int32_t>();
+    L.act = r.get<Activation>();
+    L.alpha = r.get<double>();
+    L.weight = r.get_vec<double>();
+    L.row_ptr = r.get_vec<std::int32_t>();
+    L.cols = r.get_vec<std::int32_t>();
+    L.values = r.get_vec<double>();
+    L.bias = r.get_vec<double>();
+    c.network.layers.push_back(std::move(L));
+  }
+  c.training.x = r.get_vec<double>();
+  c.training.y = r.get_vec<double>();
+  return c;
+}
+
+void write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+/// Parses @p file in a forked child; returns its network and training set.
+Case parse_isolated(const std::string& file) {
+  int fds[2];
+  if (pipe(fds) != 0) return parse_weight_file(file); // no pipe: parse here
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return parse_weight_file(file);
+  }
+  if (pid == 0) { // child: parse, send 'N' + network or 'E' + message, exit without cleanup
+    close(fds[0]);
+    std::string msg;
+    try {
+      msg = "N" + serialize(parse_weight_file(file));
+    } catch (const std::exception& e) {
+      msg = std::string("E") + e.what();
+    }
+    write_all(fds[1], msg);
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  // libhdf5 can also loop forever on a crafted file: the child gets a deadline.
+  const char* env = std::getenv("SPIKEMESH_PARSE_TIMEOUT");
+  const double timeout_s = env ? std::atof(env) : 120.0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  std::string data;
+  char buf[1 << 16];
+  bool timed_out = false;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    bad(file, "malformed HDF5 file: reading it did not finish within " + std::to_string(timeout_s) +
+                  " s (SPIKEMESH_PARSE_TIMEOUT)");
+  }
+  const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!clean || data.empty()) {
+    bad(file, "malformed HDF5 file: the HDF5 library failed while reading it (" +
+                  (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                       : "exit " + std::to_string(WEXITSTATUS(status))) +
+                  ")");
+  }
+  if (data[0] == 'E') throw InvalidFile(data.substr(1));
+  try {
+    return deserialize(data.substr(1));
+  } catch (const std::exception&) {
+    bad(file, "malformed HDF5 file (incomplete parse)");
+  }
+}
+
+} // namespace
+
+Case load_case_from_file(const CaseParams& p) {
+  const std::string& file = p.network_file;
+  if (file.empty()) throw InvalidParameter("network", "from-file needs --network FILE.h5");
+  {
+    std::ifstream probe(file, std::ios::binary);
+    if (!probe) bad(file, "cannot open (no such file or no permission)");
+  }
+  Case c = parse_isolated(file);
+  c.params = p;
   c.training.dim = c.network.in_dim;
   c.training.grid = false;
   c.params.dim = c.network.in_dim;

@@ -160,7 +160,12 @@ class NonFinite(CliCase):
         self.assertEqual(j["spike_count"], 0)
 
 
-@unittest.skipUnless(shutil.which("mpirun"), "OpenMPI not installed")
+def built_with_mpi():
+    p = subprocess.run([BIN, "--version"], capture_output=True, text=True)
+    return "mpi: on" in p.stdout
+
+
+@unittest.skipUnless(shutil.which("mpirun") and built_with_mpi(), "no OpenMPI build")
 class Mpi(CliCase):
     ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1"}
