@@ -46,14 +46,16 @@ std::string run_fingerprint(const Case& c, const MeshSpec& mesh, IndexRange rang
   return s.str();
 }
 
-std::string fingerprint_difference(const std::string& theirs, const std::string& ours) {
+std::string fingerprint_difference(const std::string& theirs, const std::string& ours,
+                                   const std::string& where_theirs, const std::string& where_ours) {
   const auto a = fields(theirs), b = fields(ours);
   for (const auto& [k, v] : b) {
     std::string other = "(absent)";
     for (const auto& [k2, v2] : a) {
       if (k2 == k) other = v2;
     }
-    if (other != v) return k + ": " + other + " in the checkpoint, " + v + " now";
+    if (other != v)
+      return k + ": " + other + " in " + where_theirs + ", " + v + " in " + where_ours;
   }
   return a.size() != b.size() ? "a different set of parameters" : "";
 }

@@ -15,17 +15,34 @@ double Results::get(const std::string& name) const {
   throw std::out_of_range("no statistic '" + name + "'");
 }
 
+FinalizeInputs finalize_inputs(const Case& c, const MeshSpec& mesh, const StatsConfig& stats,
+                               std::pair<double, double> train) {
+  FinalizeInputs in;
+  in.task = c.params.task;
+  in.oracle = c.oracle;
+  in.unit_box = mesh.lo == 0.0 && mesh.hi == 1.0;
+  in.box_volume = box_volume(mesh);
+  in.stats = stats;
+  in.train = train;
+  return in;
+}
+
 Results finalize(const Accumulator& acc, const Case& c, const MeshSpec& mesh,
                  const StatsConfig& stats, std::pair<double, double> train) {
+  return finalize(acc, finalize_inputs(c, mesh, stats, train));
+}
+
+Results finalize(const Accumulator& acc, const FinalizeInputs& in) {
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   const ScalarStats& s = acc.scalar;
-  const double volume = box_volume(mesh);
+  const double volume = in.box_volume;
   const double n = static_cast<double>(s.points);
   const double finite = static_cast<double>(s.points - s.nonfinite_count);
-  const bool unit_box = mesh.lo == 0.0 && mesh.hi == 1.0;
-  const Oracle& o = c.oracle;
-  auto exact = [&](double v) { return unit_box ? v : kNaN; };
-  const bool classify = c.params.task == Task::Classify;
+  const Oracle& o = in.oracle;
+  const StatsConfig& stats = in.stats;
+  const std::pair<double, double>& train = in.train;
+  auto exact = [&](double v) { return in.unit_box ? v : kNaN; };
+  const bool classify = in.task == Task::Classify;
 
   Results r;
   r.acc = acc;

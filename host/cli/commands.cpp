@@ -143,6 +143,7 @@ struct Prepared {
 };
 
 Prepared prepare_run(const Options& o) {
+  parse_shard(o.shard); // validated before any work
   Prepared p{make_case(o), {}, nullptr, {}};
   make_mesh_view(resolve_mesh(o, p.c, 1e8)); // every input error before any notice or work
   if (parallel::size() > 1 && (o.resume || o.time_limit > 0)) {
@@ -183,7 +184,11 @@ int run_command(const Options& o, const Invocation& inv) {
                          "reproduce the base network (constructions.md C4)\n");
   }
 
-  const IndexRange whole{0, make_mesh_view(mesh).total};
+  // The run's range: the whole mesh, or this shard's share of it (--shard i/N).
+  const index_t mesh_points = make_mesh_view(mesh).total;
+  const auto [shard_i, shard_n] = parse_shard(o.shard);
+  const IndexRange whole =
+      parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
   const index_t block = driver_block_size(ev);
   const Precision precision = resolve_precision(o.precision, c.slack);
   const std::string fingerprint =
@@ -263,6 +268,17 @@ int run_command(const Options& o, const Invocation& inv) {
   rec.c = &c;
   rec.mesh = mesh;
   rec.out = r;
+  io::ShardInfo shard;
+  if (!o.shard.empty()) {
+    shard.index = shard_i;
+    shard.count = shard_n;
+    shard.fingerprint =
+        run_fingerprint(c, mesh, {0, mesh_points}, precision_name(r.precision), "any", 0);
+    shard.parts.push_back({whole, mesh_points, r.total,
+                           finalize_inputs(c, mesh, r.stats, training_error_in(c, r.precision)),
+                           r.wall_seconds});
+    rec.shard = &shard;
+  }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
               parallel::size()};
   if (o.slice && mesh.dim >= 2) {
@@ -283,6 +299,23 @@ int run_command(const Options& o, const Invocation& inv) {
     std::printf("%s", table_summary(c, mesh, r, ev.name(), ev.device()).c_str());
     if (parallel::size() > 1) std::printf("ranks    %d MPI ranks\n", parallel::size());
     std::printf("wrote    %s\n", out_path.c_str());
+  }
+  return 0;
+}
+
+int merge_command(const Options& o, const Invocation& inv) {
+  if (parallel::rank() != 0) return 0;
+  const std::string out = o.merge_files.front();
+  const std::vector<std::string> shards(o.merge_files.begin() + 1, o.merge_files.end());
+  const Results r = io::merge_shards(out, shards, {inv.command_line, "", "", "", 1});
+  if (o.json) {
+    RunOutput ro;
+    ro.results = r;
+    std::printf("%s\n", json_summary(ro, {{"out", out}}).c_str());
+  } else if (!o.quiet) {
+    std::printf("merged %zu shards: %.0f points, spike_volume %.10g (exact %.10g)\nwrote  %s\n",
+                shards.size(), r.get("points"), r.get("spike_volume"), r.get("spike_volume_exact"),
+                out.c_str());
   }
   return 0;
 }

@@ -24,6 +24,7 @@ int run_command(const Options& o, const Invocation& inv);
 int sweep_command(const Options& o, const Invocation& inv);
 int info_command(const Options& o);
 int landscape_command(const Options& o, const Invocation& inv);
+int merge_command(const Options& o, const Invocation& inv);
 
 /// Mesh of a run: the user's points per axis, or about @p target_points in all, odd and coprime
 /// to the training spacing (never aligned with the spike boundaries).

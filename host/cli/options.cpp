@@ -120,6 +120,10 @@ void add_options(CLI::App& app, Options& o) {
       ->group(kRun);
   app.add_flag("--json", o.json, "print the summary as one JSON object on stdout")->group(kRun);
   app.add_flag("--quiet", o.quiet, "no progress line, no table")->group(kRun);
+  app.add_option("--shard", o.shard,
+                 "I/N: evaluate only the I-th (0-based) of N contiguous index shards "
+                 "(Slurm array jobs; combine with `spikemesh merge`)")
+      ->group(kRun);
   app.add_flag("--resume", o.resume, "continue an interrupted run from OUT.partial")->group(kRun);
   app.add_option("--time-limit", o.time_limit,
                  "stop cleanly after this many seconds: checkpoint to OUT.partial, exit 3")
@@ -158,6 +162,11 @@ void add_options(CLI::App& app, Options& o) {
   land->add_option("--perturbations", o.perturbations,
                    "random directions per perturbation radius (1e-4 .. 1e-1)")
       ->check(CLI::Range(1, 10000000));
+  CLI::App* merge =
+      app.add_subcommand("merge", "merge shard files: merge OUT.h5 SHARD.h5...")->fallthrough();
+  merge->add_option("files", o.merge_files, "OUT.h5 followed by the shard files")
+      ->required()
+      ->expected(2, 1 << 20);
   app.require_subcommand(0, 1);
 }
 
@@ -192,6 +201,7 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "slice-points",
                                 "help",
                                 "resume",
+                                "shard",
                                 "time-limit",
                                 "checkpoint-interval"};
   for (const ConstructionInfo& ci : construction_registry()) {
@@ -213,6 +223,19 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
     }
   }
   return notes;
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  if (text.empty()) return {0, 1};
+  const std::size_t slash = text.find('/');
+  char* end = nullptr;
+  const long i = std::strtol(text.c_str(), &end, 10);
+  const bool i_ok = slash != std::string::npos && end == text.c_str() + slash && slash > 0;
+  const long n = i_ok ? std::strtol(text.c_str() + slash + 1, &end, 10) : 0;
+  if (!i_ok || *end != '\0' || n < 1 || i < 0 || i >= n || n > 1000000) {
+    throw InvalidParameter("shard", "'" + text + "' is not I/N with 0 <= I < N (e.g. 0/4)");
+  }
+  return {static_cast<int>(i), static_cast<int>(n)};
 }
 
 const std::vector<std::string>& sweepable_options() {

@@ -27,6 +27,8 @@ struct Options {
   bool quiet = false;
   bool slice = false;
   int slice_points = 512;
+  std::string shard;            ///< "i/N": evaluate the i-th (0-based) of N index shards
+  std::vector<std::string> merge_files; ///< merge: OUT then the shard files
   bool resume = false;               ///< continue from OUT.partial
   double time_limit = 0.0;           ///< seconds; 0 = none. Past it: checkpoint, exit 3
   double checkpoint_interval = 60.0; ///< seconds between checkpoints (0: after every block)
@@ -56,6 +58,9 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
 /// Sets option @p name (CLI spelling, no dashes) to @p value; used by sweeps. Throws
 /// InvalidParameter for unknown names or unparsable values.
 void set_option(Options& o, const std::string& name, const std::string& value);
+
+/// Parses --shard "i/N" (0 <= i < N); {0, 1} when empty. Throws InvalidParameter("shard").
+std::pair<int, int> parse_shard(const std::string& text);
 
 /// The names a sweep may vary.
 const std::vector<std::string>& sweepable_options();

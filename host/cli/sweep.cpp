@@ -1,6 +1,7 @@
 /// @file sweep.cpp
 /// @brief sweep: the Cartesian product of --sweep NAME=V1,V2,... lists, one run per row, one
 /// /sweep column per parameter and statistic.
+#include "spikemesh/checkpoint.hpp"
 #include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/parallel.hpp"
@@ -54,6 +55,7 @@ std::vector<Axis> parse_sweeps(const std::vector<std::string>& specs) {
 
 int sweep_command(const Options& o, const Invocation& inv) {
   const std::vector<Axis> axes = parse_sweeps(o.sweeps);
+  parse_shard(o.shard);
   std::size_t rows = 1;
   for (const Axis& a : axes)
     rows *= a.values.size();
@@ -89,6 +91,11 @@ int sweep_command(const Options& o, const Invocation& inv) {
   const bool root = parallel::rank() == 0;
   if (!notice.empty() && !o.quiet && root) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
 
+  const auto [shard_i, shard_n] = parse_shard(o.shard);
+  io::ShardInfo shard;
+  shard.index = shard_i;
+  shard.count = shard_n;
+  std::uint64_t rows_hash = 14695981039346656037ull;
   io::SweepRecord rec;
   rec.first = &cases.front();
   rec.mesh = meshes.front();
@@ -97,7 +104,9 @@ int sweep_command(const Options& o, const Invocation& inv) {
   for (std::size_t r = 0; r < rows; ++r) {
     RunOptions ropt;
     ropt.precision = o.precision;
-    const IndexRange whole{0, make_mesh_view(meshes[r]).total};
+    const index_t mesh_points = make_mesh_view(meshes[r]).total;
+    const IndexRange whole =
+        parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
     ropt.range = parallel::share(whole, driver_block_size(*ev), parallel::rank(), parallel::size());
     ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
     ropt.progress = [&progress](index_t done, index_t total) { progress(done, total); };
@@ -110,6 +119,16 @@ int sweep_command(const Options& o, const Invocation& inv) {
       return 3;
     }
     merge_ranks(out, cases[r], meshes[r], whole); // every rank's rows; rank 0 keeps the merge
+    if (!o.shard.empty() && root) {
+      const std::string fp = run_fingerprint(cases[r], meshes[r], {0, mesh_points},
+                                             precision_name(out.precision), "any", 0);
+      if (r == 0) shard.fingerprint = fp;
+      rows_hash = fnv1a64(fp.data(), fp.size(), rows_hash);
+      shard.parts.push_back({whole, mesh_points, out.total,
+                             finalize_inputs(cases[r], meshes[r], out.stats,
+                                             training_error_in(cases[r], out.precision)),
+                             out.wall_seconds});
+    }
     if (!root) continue;
     if (r == 0) {
       for (const Axis& a : axes)
@@ -155,6 +174,11 @@ int sweep_command(const Options& o, const Invocation& inv) {
   rec.text_names = {"precision"};
   rec.text_columns = {precisions};
   rec.prov = {inv.command_line, ev->name(), ev->device(), precisions.front(), parallel::size()};
+  if (!o.shard.empty()) {
+    shard.fingerprint +=
+        "rows=" + std::to_string(rows) + ";rows_hash=" + std::to_string(rows_hash) + ";";
+    rec.shard = &shard;
+  }
   const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
   io::write_sweep(out_path, rec);
   if (o.json) {

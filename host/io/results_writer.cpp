@@ -4,6 +4,7 @@
 #include "spikemesh/io/results_h5.hpp"
 
 #include "h5_handles.hpp"
+#include "h5_writers.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -25,13 +26,15 @@
 #endif
 
 namespace spikemesh::io {
-namespace {
+namespace detail {
 
 using h5::Handle;
 
 /// Dense layers are stored as weight [out, in]; sparse layers larger than this many dense
 /// entries as CSR (row_ptr, cols, values; attribute format = "csr") so files stay small.
 constexpr std::int64_t kMaxDenseEntries = std::int64_t(1) << 24;
+
+namespace {
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -41,6 +44,8 @@ std::string utc_now() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+} // namespace
 
 void write_root(hid_t file, const Provenance& p) {
   h5::write_attr(file, "spikemesh_version", std::string(SPIKEMESH_VERSION));
@@ -108,7 +113,7 @@ void write_mesh(hid_t file, const MeshSpec& m) {
   h5::write_attr(g.id(), "total_points", static_cast<std::int64_t>(v.total));
 }
 
-void write_results(hid_t file, const RunOutput& out, const Case& c) {
+void write_results(hid_t file, const RunOutput& out, const std::string& oracle_source) {
   const Handle g = h5::create_group(file, "results");
   const Results& r = out.results;
   for (const Statistic& s : r.scalars) {
@@ -120,7 +125,7 @@ void write_results(hid_t file, const RunOutput& out, const Case& c) {
   }
   h5::write_attr(g.id(), "wall_seconds", out.wall_seconds);
   h5::write_attr(g.id(), "points_per_second", out.points_per_second);
-  h5::write_attr(g.id(), "oracle_source", c.oracle.source);
+  h5::write_attr(g.id(), "oracle_source", oracle_source);
   h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(out.range.begin));
   h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(out.range.end));
   {
@@ -145,6 +150,42 @@ void write_results(hid_t file, const RunOutput& out, const Case& c) {
   h5::write_dataset(e.id(), "counts", counts);
   h5::write_dataset(e.id(), "mean_abs_error", mean);
   h5::write_dataset(e.id(), "max_abs_error", mx);
+}
+
+void write_shard(hid_t file, const ShardInfo& info, const std::string& kind) {
+  const Handle g = h5::create_group(file, "shard");
+  h5::write_attr(g.id(), "index", static_cast<std::int64_t>(info.index));
+  h5::write_attr(g.id(), "count", static_cast<std::int64_t>(info.count));
+  h5::write_attr(g.id(), "kind", kind);
+  h5::write_attr(g.id(), "fingerprint", info.fingerprint);
+  h5::write_attr(g.id(), "parts", static_cast<std::int64_t>(info.parts.size()));
+  for (std::size_t i = 0; i < info.parts.size(); ++i) {
+    const ShardPart& p = info.parts[i];
+    char name[32];
+    std::snprintf(name, sizeof name, "part_%03zu", i);
+    const Handle pg = h5::create_group(g.id(), name);
+    h5::write_attr(pg.id(), "range_begin", static_cast<std::int64_t>(p.range.begin));
+    h5::write_attr(pg.id(), "range_end", static_cast<std::int64_t>(p.range.end));
+    h5::write_attr(pg.id(), "total_points", static_cast<std::int64_t>(p.total));
+    h5::write_attr(pg.id(), "wall_seconds", p.wall_seconds);
+    const FinalizeInputs& in = p.inputs;
+    h5::write_attr(pg.id(), "task", task_name(in.task));
+    h5::write_attr(pg.id(), "unit_box", static_cast<std::int64_t>(in.unit_box ? 1 : 0));
+    h5::write_attr(pg.id(), "box_volume", in.box_volume);
+    h5::write_attr(
+        pg.id(), "stats",
+        std::vector<double>{in.stats.tau, in.stats.f_lo, in.stats.f_hi, in.stats.dist_max});
+    h5::write_attr(pg.id(), "train", std::vector<double>{in.train.first, in.train.second});
+    const Oracle& o = in.oracle;
+    h5::write_attr(pg.id(), "oracle",
+                   std::vector<double>{o.spike_volume, o.accuracy, o.f_integral, o.f_sq_integral,
+                                       o.l1_error, o.l2_error, o.linf_error, o.train_loss});
+    h5::write_attr(pg.id(), "oracle_source", o.source);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&p.state);
+    h5::write_dataset(pg.id(), "state",
+                      std::vector<std::int32_t>(bytes, bytes + sizeof(Accumulator)));
+    h5::write_attr(pg.id(), "checksum", std::to_string(fnv1a64(&p.state, sizeof(Accumulator))));
+  }
 }
 
 void write_slices(hid_t file, const std::vector<Slice>& slices) {
@@ -233,7 +274,9 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   }
 }
 
-} // namespace
+} // namespace detail
+
+using namespace detail;
 
 std::string xdmf_for_slice(const std::string& h5_name, const Slice& s) {
   const double step = (s.hi - s.lo) / s.points;
@@ -278,7 +321,8 @@ void write_run(const std::string& path, const RunRecord& rec) {
     write_network(f, rec.c->network);
     write_training(f, rec.c->training);
     write_mesh(f, rec.mesh);
-    write_results(f, rec.out, *rec.c);
+    write_results(f, rec.out, rec.c->oracle.source);
+    if (rec.shard) write_shard(f, *rec.shard, "run");
     write_slices(f, rec.slices);
   });
   if (!rec.slices.empty()) {
@@ -295,6 +339,7 @@ void write_sweep(const std::string& path, const SweepRecord& rec) {
       write_training(f, rec.first->training);
     }
     write_mesh(f, rec.mesh);
+    if (rec.shard) write_shard(f, *rec.shard, "sweep");
     const Handle g = h5::create_group(f, "sweep");
     h5::write_attr(
         g.id(), "rows",

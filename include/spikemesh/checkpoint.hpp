@@ -29,8 +29,11 @@ std::string run_fingerprint(const Case& c, const MeshSpec& mesh, IndexRange rang
                             const std::string& precision, const std::string& backend,
                             index_t block);
 
-/// The first field that differs between two fingerprints, as "name: A there, B here".
-std::string fingerprint_difference(const std::string& theirs, const std::string& ours);
+/// The first field that differs between two fingerprints, as "name: A in <where_a>, B in
+/// <where_b>".
+std::string fingerprint_difference(const std::string& theirs, const std::string& ours,
+                                   const std::string& where_theirs = "the checkpoint",
+                                   const std::string& where_ours = "this run");
 
 /// FNV-1a 64 of the bytes (checkpoint integrity).
 std::uint64_t fnv1a64(const void* data, std::size_t size,

@@ -20,6 +20,10 @@ int size();
 /// Whether this binary was built with MPI.
 bool built_with_mpi();
 
+/// Granularity of `--shard i/N` shares: the CPU chunk, so that a shard's chunks are the single
+/// run's chunks and shards of any backend tile the same way.
+inline constexpr index_t kShardBlock = index_t(1) << 14;
+
 /// Rank @p r's share of [begin, end): contiguous whole blocks of @p block indices.
 IndexRange share(IndexRange whole, index_t block, int r, int ranks);
 

@@ -31,7 +31,24 @@ struct Results {
   double get(const std::string& name) const;
 };
 
-/// Builds the named statistics. @p train is (MSE, max abs error) at the training points.
+/// Everything besides the Accumulator that the statistics depend on (stored with shards so that
+/// `spikemesh merge` can finalize without rebuilding the case).
+struct FinalizeInputs {
+  Task task = Task::Classify;
+  Oracle oracle;
+  bool unit_box = true; ///< the box is [0,1]^d (where the oracle holds)
+  double box_volume = 1.0;
+  StatsConfig stats;
+  std::pair<double, double> train{0.0, 0.0}; ///< (MSE, max abs error) at the training points
+};
+
+FinalizeInputs finalize_inputs(const Case& c, const MeshSpec& mesh, const StatsConfig& stats,
+                               std::pair<double, double> train);
+
+/// Builds the named statistics.
+Results finalize(const Accumulator& acc, const FinalizeInputs& in);
+
+/// Shorthand: finalize(acc, finalize_inputs(c, mesh, stats, train)).
 Results finalize(const Accumulator& acc, const Case& c, const MeshSpec& mesh,
                  const StatsConfig& stats, std::pair<double, double> train);
 

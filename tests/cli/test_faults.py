@@ -112,7 +112,7 @@ class PartialRefused(CliCase):
     def test_different_case(self):
         out = self.path("d.h5")
         self.checkpoint(out)
-        self.resume_fails(out, "bias: 1.9 in the checkpoint, 1.8 now", "--bias", "1.8")
+        self.resume_fails(out, "bias: 1.9 in the checkpoint, 1.8 in this run", "--bias", "1.8")
         self.resume_fails(out, "points_per_axis", "--points-per-axis", "6009")
 
 

@@ -32,6 +32,24 @@ struct Slice {
   std::vector<double> values;
 };
 
+/// One mesh's part of a sharded run or sweep row: its index range and merged state, and what
+/// finalize() needs, so that `spikemesh merge` never has to rebuild the case.
+struct ShardPart {
+  IndexRange range;      ///< this shard's share of [0, total)
+  index_t total = 0;     ///< points of the whole mesh
+  Accumulator state;
+  FinalizeInputs inputs;
+  double wall_seconds = 0.0;
+};
+
+/// Shard i of N (`--shard i/N`): stored in /shard of its result file.
+struct ShardInfo {
+  int index = 0;
+  int count = 1;
+  std::string fingerprint; ///< the case(s), mesh(es) and precision, without the range
+  std::vector<ShardPart> parts; ///< one per mesh: 1 for a run, one per row for a sweep
+};
+
 /// Everything one run writes.
 struct RunRecord {
   const Case* c = nullptr;
@@ -39,6 +57,7 @@ struct RunRecord {
   RunOutput out;
   Provenance prov;
   std::vector<Slice> slices;
+  const ShardInfo* shard = nullptr; ///< set for --shard runs
 };
 
 /// A sweep: one row per parameter combination, each column a dataset of /sweep.
@@ -50,6 +69,7 @@ struct SweepRecord {
   std::vector<std::vector<double>> numeric_columns;
   std::vector<std::string> text_names;
   std::vector<std::vector<std::string>> text_columns;
+  const ShardInfo* shard = nullptr; ///< set for --shard sweeps
 };
 
 /// A landscape run: the case, its verdict and its 2-D loss mesh.
@@ -89,6 +109,14 @@ PartialKind partial_kind(const std::string& path);
 /// Reads and verifies the checkpoint in path + ".partial". Throws InvalidFile naming the file
 /// for a missing, truncated, corrupted (checksum) or foreign (layout) checkpoint.
 Checkpoint read_checkpoint(const std::string& path);
+
+/// Merges shard files (`spikemesh merge OUT SHARD...`): checks that they come from the same
+/// case and tile every mesh's index range exactly once (InvalidFile naming the gap, overlap or
+/// mismatch otherwise), merges their states in index order and writes @p out atomically, with
+/// the first shard's /config, /network, /training, /mesh and (sweeps) parameter columns.
+/// Returns the merged results of the first mesh (for printing).
+Results merge_shards(const std::string& out, const std::vector<std::string>& shards,
+                     const Provenance& prov);
 
 /// Human-readable summary of a result file (what `spikemesh info` prints).
 std::string describe_file(const std::string& path);
