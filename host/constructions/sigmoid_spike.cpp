@@ -3,6 +3,7 @@
 /// from the linear solve A c = y.
 #include "spikemesh/constructions.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -39,6 +40,45 @@ std::vector<double> solve_dense(std::vector<double> A, std::vector<double> y) {
     c[r] = acc / A[r * P + r];
   }
   return c;
+}
+
+/// Solves A c = y for the nearly diagonal A of C3 (off-diagonal entries are exponentially small
+/// in K h and L) by Jacobi iteration, O(P^2) per sweep; falls back to elimination for small
+/// systems that are not diagonally dominant. Throws if neither applies.
+std::vector<double> solve_spike_system(const std::vector<double>& A, const std::vector<double>& y) {
+  const std::size_t P = y.size();
+  bool dominant = true;
+  for (std::size_t r = 0; r < P && dominant; ++r) {
+    double off = 0.0;
+    for (std::size_t j = 0; j < P; ++j)
+      off += j == r ? 0.0 : std::fabs(A[r * P + j]);
+    dominant = off < 0.5 * std::fabs(A[r * P + r]);
+  }
+  if (dominant) {
+    std::vector<double> c(P), next(P);
+    for (std::size_t r = 0; r < P; ++r)
+      c[r] = y[r] / A[r * P + r];
+    for (int sweep = 0; sweep < 200; ++sweep) {
+      double change = 0.0, size = 0.0;
+      for (std::size_t r = 0; r < P; ++r) {
+        double acc = y[r];
+        for (std::size_t j = 0; j < P; ++j)
+          acc -= j == r ? 0.0 : A[r * P + j] * c[j];
+        next[r] = acc / A[r * P + r];
+        change = std::max(change, std::fabs(next[r] - c[r]));
+        size = std::max(size, std::fabs(next[r]));
+      }
+      c.swap(next);
+      if (change <= 1e-17 * size) break; // converged to rounding
+    }
+    return c;
+  }
+  if (P > 1024) {
+    throw InvalidParameter("K", "the sigmoid-spike system is not diagonally dominant for these K, "
+                                "L and b (spikes overlap); with n^d > 1024 it cannot be solved "
+                                "densely: raise K or L");
+  }
+  return solve_dense(A, y);
 }
 
 } // namespace
@@ -116,7 +156,7 @@ Network make_sigmoid_spike(int d, int n, double b, double K, double a, double L,
       A[static_cast<std::size_t>(q * P + p)] = logistic(z) - floor_value;
     }
   }
-  const std::vector<double> c = solve_dense(std::move(A), y);
+  const std::vector<double> c = solve_spike_system(A, y);
 
   Layer out = Layer::dense(static_cast<int>(P), 1, Activation::Identity);
   double csum = 0.0;
