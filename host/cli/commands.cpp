@@ -28,7 +28,7 @@ namespace {
 
 /// f on the plane of axes 0 and 1 through the box centre, cell-centred, in precision T.
 template <class T>
-io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points) {
+io::Slice compute_slice_as(const Case& c, const MeshSpec& mesh, int points) {
   io::Slice s;
   s.points = points;
   s.lo = mesh.lo;
@@ -80,6 +80,11 @@ void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange w
   r.wall_seconds = wall;
   r.points_per_second = wall > 0 ? static_cast<double>(total.scalar.points) / wall : 0.0;
   r.results = finalize(total, c, mesh, r.stats, training_error_in(c, r.precision));
+}
+
+io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
+  return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
+                                : compute_slice_as<float>(c, mesh, points);
 }
 
 Case make_case(const Options& o) {
@@ -281,11 +286,8 @@ int run_command(const Options& o, const Invocation& inv) {
   }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
               parallel::size()};
-  if (o.slice && mesh.dim >= 2) {
-    rec.slices.push_back(r.precision == Precision::Double
-                             ? compute_slice<double>(c, mesh, o.slice_points)
-                             : compute_slice<float>(c, mesh, o.slice_points));
-  }
+  if (o.slice && mesh.dim >= 2)
+    rec.slices.push_back(compute_slice(c, mesh, o.slice_points, r.precision));
   io::write_run(out_path, rec);
 
   if (o.json) {

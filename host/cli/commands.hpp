@@ -3,6 +3,7 @@
 #pragma once
 
 #include "spikemesh/driver.hpp"
+#include "spikemesh/io/results_h5.hpp"
 
 #include "options.hpp"
 
@@ -25,10 +26,14 @@ int sweep_command(const Options& o, const Invocation& inv);
 int info_command(const Options& o);
 int landscape_command(const Options& o, const Invocation& inv);
 int merge_command(const Options& o, const Invocation& inv);
+int suite_command(const Options& o, const Invocation& inv);
 
 /// Mesh of a run: the user's points per axis, or about @p target_points in all, odd and coprime
 /// to the training spacing (never aligned with the spike boundaries).
 MeshSpec resolve_mesh(const Options& o, const Case& c, double target_points);
+
+/// f on the plane of axes 0 and 1 through the box centre (--slice).
+io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p);
 
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);

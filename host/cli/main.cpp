@@ -34,7 +34,8 @@ int run_main(int argc, char** argv) {
                "  spikemesh sweep --sweep bias=1.5,1.9 [options]   one row per value\n"
                "  spikemesh info FILE.h5        summary of a result file\n"
                "  spikemesh landscape --case sigmoid-three-point   loss surface + verdict\n"
-               "  spikemesh run --shard 2/8 ... ; spikemesh merge OUT.h5 SHARD.h5...\n\n"
+               "  spikemesh run --shard 2/8 ... ; spikemesh merge OUT.h5 SHARD.h5...\n"
+               "  spikemesh suite --quick --out DIR   the paper's experiments -> DIR/report.md\n\n"
                "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 stopped (checkpoint "
                "written; continue with --resume)\n",
@@ -68,6 +69,7 @@ int run_main(int argc, char** argv) {
     if (app.got_subcommand("sweep")) return cli::sweep_command(o, inv);
     if (app.got_subcommand("landscape")) return cli::landscape_command(o, inv);
     if (app.got_subcommand("merge")) return cli::merge_command(o, inv);
+    if (app.got_subcommand("suite")) return cli::suite_command(o, inv);
     inv.demo = !app.got_subcommand("run");
     return cli::run_command(o, inv);
   } catch (const InvalidParameter& e) {

@@ -78,7 +78,9 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--target", o.cp.target, "approximate: one | sin | gauss | poly")
       ->transform(choices(kTargets))
       ->group(kCase);
-  app.add_option("--tau", o.cp.tau, "spike threshold: |f| > tau (default 0; sigmoid-spike 0.5)")
+  app.add_option("--tau", o.cp.tau,
+                 "spike threshold: |f| > tau; |f| <= tau undecided (default 0; sigmoid 0.5; prelu "
+                 "1e-6; depth-extended 1e-5 max(1,c/eps))")
       ->group(kCase);
 
   const std::string kDepth = "Depth extension (C4, any case)";
@@ -167,6 +169,10 @@ void add_options(CLI::App& app, Options& o) {
   merge->add_option("files", o.merge_files, "OUT.h5 followed by the shard files")
       ->required()
       ->expected(2, 1 << 20);
+  CLI::App* suite =
+      app.add_subcommand("suite", "the paper's experiments vs exact values -> OUT/report.md")
+          ->fallthrough();
+  suite->add_flag("--quick", o.quick, "the small version (under 2 minutes on 2 cores; CI)");
   app.require_subcommand(0, 1);
 }
 
@@ -202,6 +208,7 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "help",
                                 "resume",
                                 "shard",
+                                "quick",
                                 "time-limit",
                                 "checkpoint-interval"};
   for (const ConstructionInfo& ci : construction_registry()) {

@@ -29,6 +29,7 @@ struct Options {
   int slice_points = 512;
   std::string shard;            ///< "i/N": evaluate the i-th (0-based) of N index shards
   std::vector<std::string> merge_files; ///< merge: OUT then the shard files
+  bool quick = false; ///< suite: the CI-sized version
   bool resume = false;               ///< continue from OUT.partial
   double time_limit = 0.0;           ///< seconds; 0 = none. Past it: checkpoint, exit 3
   double checkpoint_interval = 60.0; ///< seconds between checkpoints (0: after every block)

@@ -96,14 +96,24 @@ Oracle relu_spike_oracle(const TrainingSet& t, double s, double tau, Task task, 
   o.train_loss = 0.0;
   const bool all_nonzero = std::all_of(t.y.begin(), t.y.end(), [](double v) { return v != 0.0; });
   const bool all_one = std::all_of(t.y.begin(), t.y.end(), [](double v) { return v == 1.0; });
+  const bool unit =
+      std::all_of(t.y.begin(), t.y.end(), [](double v) { return std::fabs(v) == 1.0; });
+  // Disjoint balls (s <= 1/2) with |y| = 1: {|f| > tau} is the union of the balls of radius
+  // r (1 - tau), i.e. rho_d(s (1 - tau)); accuracy counts the same points (|f| <= tau undecided).
+  const bool disjoint_unit = unit && s <= 0.5 && tau < 1.0;
   if (tau == 0.0 && all_nonzero) {
     o.spike_volume = relu_spike_volume(t.dim, s);
+  } else if (disjoint_unit) {
+    o.spike_volume = relu_spike_volume(t.dim, s * (1.0 - tau));
   } else if (all_one && tau > 0.0 && tau < 1.0) {
     o.spike_volume = relu_superlevel_volume(t.dim, s, tau);
-  } else if (all_one && tau >= 1.0) {
-    o.spike_volume = 0.0; // 0 <= f <= 1 (P3)
+  } else if (unit && tau >= 1.0) {
+    o.spike_volume = 0.0; // |f| <= 1 (P3)
   }
-  if (task == Task::Classify) o.accuracy = relu_spike_volume(t.dim, s);
+  if (task == Task::Classify && tau == 0.0) o.accuracy = relu_spike_volume(t.dim, s);
+  if (task == Task::Classify && tau > 0.0 && disjoint_unit) {
+    o.accuracy = relu_spike_volume(t.dim, s * (1.0 - tau));
+  }
   o.f_integral = relu_spike_integral(t, s);
   o.f_sq_integral = relu_spike_sq_integral(t, s);
   const bool vs_one = all_one && (task == Task::Classify || target == Target::One);

@@ -330,6 +330,25 @@ void write_run(const std::string& path, const RunRecord& rec) {
   }
 }
 
+void write_suite(const std::string& path, const std::vector<std::string>& names,
+                 const std::vector<RunRecord>& runs) {
+  atomic_write(path, [&](hid_t f) {
+    h5::write_attr(f, "spikemesh_version", std::string(SPIKEMESH_VERSION));
+    h5::write_attr(f, "status", std::string("complete"));
+    h5::write_attr(f, "cases", static_cast<std::int64_t>(runs.size()));
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const RunRecord& rec = runs[i];
+      const Handle g = h5::create_group(f, names[i]);
+      write_root(g.id(), rec.prov);
+      write_config(g.id(), *rec.c);
+      write_network(g.id(), rec.c->network);
+      write_training(g.id(), rec.c->training);
+      write_mesh(g.id(), rec.mesh);
+      write_results(g.id(), rec.out, rec.c->oracle.source);
+    }
+  });
+}
+
 void write_sweep(const std::string& path, const SweepRecord& rec) {
   atomic_write(path, [&](hid_t f) {
     write_root(f, rec.prov);

@@ -6,6 +6,7 @@
 #include "spikemesh/math/truth.hpp"
 #include "spikemesh/network.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -43,10 +44,18 @@ struct CaseParams {
 
   /// The bias actually used (resolves the NaN default to d - 0.1).
   double resolved_bias() const { return std::isnan(bias) ? dim - 0.1 : bias; }
-  /// The spike threshold actually used: 0, or 0.5 for sigmoid-spike (whose f is never exactly 0).
+  /// The spike threshold actually used: 0 for relu-spike, whose f is exactly 0 away from the
+  /// data in floating point too; 0.5 for sigmoid-spike (f is never exactly 0); 1e-4 for
+  /// prelu-spike and 1e-5 max(1, c/epsilon) after a depth extension, whose zeros are zero only
+  /// up to rounding (the two-PReLU cancellation, the extension's 1/w sums).
   double resolved_tau() const {
     if (!std::isnan(tau)) return tau;
-    return construction == "sigmoid-spike" ? 0.5 : 0.0;
+    if (construction == "sigmoid-spike") return 0.5;
+    if (extra_depth > 0 && epsilon > 0.0 && std::isfinite(c / epsilon)) {
+      return 1e-5 * std::max(1.0, std::fabs(c / epsilon));
+    }
+    if (construction == "prelu-spike") return 1e-4;
+    return 0.0;
   }
 };
 

@@ -110,6 +110,12 @@ PartialKind partial_kind(const std::string& path);
 /// for a missing, truncated, corrupted (checksum) or foreign (layout) checkpoint.
 Checkpoint read_checkpoint(const std::string& path);
 
+/// Writes several runs into one file, one group per run (named by @p names), each group with
+/// the schema of a run file (its own provenance attributes, /config, /network, /training,
+/// /mesh, /results). Atomic like write_run().
+void write_suite(const std::string& path, const std::vector<std::string>& names,
+                 const std::vector<RunRecord>& runs);
+
 /// Merges shard files (`spikemesh merge OUT SHARD...`): checks that they come from the same
 /// case and tile every mesh's index range exactly once (InvalidFile naming the gap, overlap or
 /// mismatch otherwise), merges their states in index order and writes @p out atomically, with

@@ -75,8 +75,8 @@ struct ScalarStats {
   std::uint64_t points = 0;
   std::uint64_t spike_count = 0;     ///< |f| > tau
   std::uint64_t nonfinite_count = 0; ///< f is NaN or Inf: excluded from everything else
-  std::uint64_t correct_count = 0;   ///< sign(f) == sign(truth), f = 0 counted wrong
-  std::uint64_t undecided_count = 0; ///< f == 0
+  std::uint64_t correct_count = 0;   ///< |f| > tau and sign(f) == sign(truth)
+  std::uint64_t undecided_count = 0; ///< |f| <= tau (no decision; counted wrong)
   CompensatedSum sum_f, sum_f2, sum_abs_err, sum_sq_err, sum_sq_truth;
   double f_min = INFINITY;
   double f_max = -INFINITY;
@@ -97,8 +97,8 @@ struct ScalarStats {
       any = true;
       const double af = std::fabs(v);
       spike_count += af > tau ? 1u : 0u;
-      undecided_count += v == 0.0 ? 1u : 0u;
-      correct_count += (v > 0.0 && s[i].truth > 0.0) || (v < 0.0 && s[i].truth < 0.0) ? 1u : 0u;
+      undecided_count += af <= tau ? 1u : 0u;
+      correct_count += (v > tau && s[i].truth > 0.0) || (v < -tau && s[i].truth < 0.0) ? 1u : 0u;
       const double e = std::fabs(v - s[i].truth);
       f += v;
       f2 += v * v;
@@ -125,8 +125,8 @@ struct ScalarStats {
     }
     const double af = std::fabs(s.f);
     spike_count += af > tau ? 1u : 0u;
-    undecided_count += s.f == 0.0 ? 1u : 0u;
-    correct_count += (s.f > 0.0 && s.truth > 0.0) || (s.f < 0.0 && s.truth < 0.0) ? 1u : 0u;
+    undecided_count += af <= tau ? 1u : 0u;
+    correct_count += (s.f > tau && s.truth > 0.0) || (s.f < -tau && s.truth < 0.0) ? 1u : 0u;
     const double e = std::fabs(s.f - s.truth);
     sum_f.add(s.f);
     sum_f2.add(s.f * s.f);
