@@ -76,7 +76,7 @@ std::vector<SuiteCase> suite_cases() {
                   "C3 sigmoid, vol{f > 1/2} vs semi-analytic", p, k.d == 1 ? 200003 : 2003,
                   k.d == 1 ? 2000003 : 20011, "spike_volume", 5e-4});
   }
-  for (int L : {1, 10, 50}) {
+  for (int L : {1, 2, 5, 10, 20, 50}) {
     CaseParams p = relu(2, 4, 1.7);
     p.extra_depth = L;
     p.extra_width = 3;
