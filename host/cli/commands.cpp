@@ -2,6 +2,7 @@
 /// @brief list, run and info: build the case, pick the backend, evaluate, write, report.
 #include "commands.hpp"
 
+#include "spikemesh/certify.hpp"
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
@@ -166,7 +167,55 @@ Prepared prepare_run(const Options& o) {
 
 } // namespace
 
+/// --method certify: certified bounds and a sampled estimate instead of a mesh.
+int certify_command(const Options& o, const Invocation& inv) {
+  if (parallel::rank() != 0) return 0;
+  const Case c = make_case(o);
+  if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
+  io::CertifyRecord rec;
+  rec.c = &c;
+  rec.lo = o.box[0];
+  rec.hi = o.box[1];
+  rec.options.box_budget = o.box_budget;
+  rec.options.samples = o.samples;
+  rec.options.seed = o.cp.seed;
+  rec.options.tau = c.params.resolved_tau();
+  rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  rec.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
+  const std::string out = o.out.empty() ? default_out(inv) : o.out;
+  io::write_certify(out, rec);
+  const CertifyResult& r = rec.result;
+  const bool unit = rec.lo == 0.0 && rec.hi == 1.0;
+  const double exact = unit ? c.oracle.spike_volume : std::nan("");
+  if (o.json) {
+    std::printf("{\"certified_volume_lower\": %s, \"certified_volume_upper\": %s, "
+                "\"volume_estimate\": %s, \"volume_ci_low\": %s, \"volume_ci_high\": %s, "
+                "\"boxes_processed\": %lld, \"boxes_undecided\": %lld, \"samples_used\": %lld, "
+                "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s}\n",
+                json_number(r.certified_volume_lower).c_str(),
+                json_number(r.certified_volume_upper).c_str(),
+                json_number(r.volume_estimate).c_str(), json_number(r.volume_ci_low).c_str(),
+                json_number(r.volume_ci_high).c_str(), static_cast<long long>(r.boxes_processed),
+                static_cast<long long>(r.boxes_undecided), static_cast<long long>(r.samples_used),
+                json_number(exact).c_str(), json_number(rec.options.tau).c_str(),
+                json_number(r.wall_seconds).c_str(), json_string(out).c_str());
+  } else if (!o.quiet) {
+    std::printf("certified  %.6g <= volume{|f| > %g} <= %.6g\n", r.certified_volume_lower,
+                rec.options.tau, r.certified_volume_upper);
+    std::printf("estimate   %.6g, 95%% interval [%.6g, %.6g]  (exact %.6g)\n", r.volume_estimate,
+                r.volume_ci_low, r.volume_ci_high, exact);
+    std::printf(
+        "boxes      %lld bounded (%lld inside, %lld outside, %lld undecided), %lld samples, "
+        "%.2f s\nwrote      %s\n",
+        static_cast<long long>(r.boxes_processed), static_cast<long long>(r.boxes_inside),
+        static_cast<long long>(r.boxes_outside), static_cast<long long>(r.boxes_undecided),
+        static_cast<long long>(r.samples_used), r.wall_seconds, out.c_str());
+  }
+  return 0;
+}
+
 int run_command(const Options& o, const Invocation& inv) {
+  if (o.method == "certify") return certify_command(o, inv);
   const bool root = parallel::rank() == 0;
   if (inv.app && root) {
     for (const std::string& note : unused_option_notes(*inv.app, o)) {

@@ -122,6 +122,17 @@ void add_options(CLI::App& app, Options& o) {
       ->group(kRun);
   app.add_flag("--json", o.json, "print the summary as one JSON object on stdout")->group(kRun);
   app.add_flag("--quiet", o.quiet, "no progress line, no table")->group(kRun);
+  app.add_option("--method", o.method,
+                 "mesh: evaluate every mesh point | certify: certified bounds + sampled estimate "
+                 "of the spike volume (high d)")
+      ->check(CLI::IsMember({"mesh", "certify"}))
+      ->group(kRun);
+  app.add_option("--box-budget", o.box_budget, "certify: boxes bounded before sampling")
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
+      ->group(kRun);
+  app.add_option("--samples", o.samples, "certify: points sampled in the undecided boxes")
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
+      ->group(kRun);
   app.add_option("--shard", o.shard,
                  "I/N: evaluate only the I-th (0-based) of N contiguous index shards "
                  "(Slurm array jobs; combine with `spikemesh merge`)")
@@ -209,6 +220,9 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "resume",
                                 "shard",
                                 "quick",
+                                "method",
+                                "box-budget",
+                                "samples",
                                 "time-limit",
                                 "checkpoint-interval"};
   for (const ConstructionInfo& ci : construction_registry()) {

@@ -330,6 +330,50 @@ void write_run(const std::string& path, const RunRecord& rec) {
   }
 }
 
+void write_certify(const std::string& path, const CertifyRecord& rec) {
+  atomic_write(path, [&](hid_t f) {
+    write_root(f, rec.prov);
+    write_config(f, *rec.c);
+    write_network(f, rec.c->network);
+    write_training(f, rec.c->training);
+    const CertifyResult& r = rec.result;
+    const bool unit = rec.lo == 0.0 && rec.hi == 1.0;
+    {
+      const Handle g = h5::create_group(f, "results");
+      h5::write_attr(g.id(), "method", std::string("certify"));
+      h5::write_attr(g.id(), "certified_volume_lower", r.certified_volume_lower);
+      h5::write_attr(g.id(), "certified_volume_upper", r.certified_volume_upper);
+      h5::write_attr(g.id(), "volume_estimate", r.volume_estimate);
+      h5::write_attr(g.id(), "volume_ci_low", r.volume_ci_low);
+      h5::write_attr(g.id(), "volume_ci_high", r.volume_ci_high);
+      h5::write_attr(g.id(), "boxes_processed", static_cast<std::int64_t>(r.boxes_processed));
+      h5::write_attr(g.id(), "boxes_undecided", static_cast<std::int64_t>(r.boxes_undecided));
+      h5::write_attr(g.id(), "spike_volume_exact",
+                     unit ? rec.c->oracle.spike_volume : std::numeric_limits<double>::quiet_NaN());
+      h5::write_attr(g.id(), "tau", rec.options.tau);
+      h5::write_attr(g.id(), "wall_seconds", r.wall_seconds);
+    }
+    const Handle g = h5::create_group(f, "certify");
+    h5::write_attr(g.id(), "box_budget", static_cast<std::int64_t>(rec.options.box_budget));
+    h5::write_attr(g.id(), "samples_requested", static_cast<std::int64_t>(rec.options.samples));
+    h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(rec.options.seed));
+    h5::write_attr(g.id(), "box_lo", rec.lo);
+    h5::write_attr(g.id(), "box_hi", rec.hi);
+    h5::write_attr(g.id(), "boxes_inside", static_cast<std::int64_t>(r.boxes_inside));
+    h5::write_attr(g.id(), "boxes_outside", static_cast<std::int64_t>(r.boxes_outside));
+    h5::write_attr(g.id(), "boxes_undecided", static_cast<std::int64_t>(r.boxes_undecided));
+    h5::write_attr(g.id(), "samples_used", static_cast<std::int64_t>(r.samples_used));
+    h5::write_attr(g.id(), "network_evaluations", static_cast<std::int64_t>(r.network_evaluations));
+    h5::write_attr(g.id(), "bounds",
+                   std::string("interval propagation; exact per-axis ranges of the second layer "
+                               "when every first-layer neuron reads one coordinate"));
+    h5::write_attr(g.id(), "sampling",
+                   std::string("stratified over undecided boxes, proportional allocation "
+                               "(>= 2 points each); 95% interval from the pooled binomial "
+                               "variance (Agresti-Coull), clipped to the certified bounds"));
+  });
+}
+
 void write_suite(const std::string& path, const std::vector<std::string>& names,
                  const std::vector<RunRecord>& runs) {
   atomic_write(path, [&](hid_t f) {

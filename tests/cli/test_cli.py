@@ -348,6 +348,27 @@ class KillDuringWrite(CliCase):
         self.assertFalse(os.path.exists(out))
 
 
+class Certify(CliCase):
+    def test_certify_brackets_the_exact_volume(self):
+        out = self.path("c.h5")
+        j = json.loads(self.run_cli("run", "--method", "certify", "--dim", "6",
+                                    "--train-per-axis", "3", "--bias", "5.5", "--box-budget",
+                                    "20000", "--samples", "20000", "--out", out, "--json").stdout)
+        for key in ("certified_volume_lower", "certified_volume_upper", "volume_estimate",
+                    "volume_ci_low", "volume_ci_high", "boxes_processed", "boxes_undecided"):
+            self.assertIn(key, j)
+        exact = rho(6, 0.5)
+        self.assertAlmostEqual(j["spike_volume_exact"], exact, places=12)
+        self.assertLessEqual(j["certified_volume_lower"], exact)
+        self.assertGreaterEqual(j["certified_volume_upper"], exact)
+        self.assertLessEqual(j["volume_ci_low"], exact)
+        self.assertGreaterEqual(j["volume_ci_high"], exact)
+        with h5py.File(out) as f:
+            self.assertEqual(f["results"].attrs["method"], "certify")
+            self.assertEqual(int(f["certify"].attrs["box_budget"]), 20000)
+            self.assertEqual(int(f["results"].attrs["boxes_processed"]), j["boxes_processed"])
+
+
 class Landscape(CliCase):
     def test_s2_verdict_and_surface_file(self):
         out = self.path("l.h5")

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "spikemesh/case.hpp"
+#include "spikemesh/certify.hpp"
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/driver.hpp"
 #include "spikemesh/landscape.hpp"
@@ -35,8 +36,8 @@ struct Slice {
 /// One mesh's part of a sharded run or sweep row: its index range and merged state, and what
 /// finalize() needs, so that `spikemesh merge` never has to rebuild the case.
 struct ShardPart {
-  IndexRange range;      ///< this shard's share of [0, total)
-  index_t total = 0;     ///< points of the whole mesh
+  IndexRange range;  ///< this shard's share of [0, total)
+  index_t total = 0; ///< points of the whole mesh
   Accumulator state;
   FinalizeInputs inputs;
   double wall_seconds = 0.0;
@@ -46,7 +47,7 @@ struct ShardPart {
 struct ShardInfo {
   int index = 0;
   int count = 1;
-  std::string fingerprint; ///< the case(s), mesh(es) and precision, without the range
+  std::string fingerprint;      ///< the case(s), mesh(es) and precision, without the range
   std::vector<ShardPart> parts; ///< one per mesh: 1 for a run, one per row for a sweep
 };
 
@@ -109,6 +110,19 @@ PartialKind partial_kind(const std::string& path);
 /// Reads and verifies the checkpoint in path + ".partial". Throws InvalidFile naming the file
 /// for a missing, truncated, corrupted (checksum) or foreign (layout) checkpoint.
 Checkpoint read_checkpoint(const std::string& path);
+
+/// A `--method certify` run: certified bounds, estimate and box statistics.
+struct CertifyRecord {
+  const Case* c = nullptr;
+  double lo = 0.0, hi = 1.0; ///< the box [lo, hi]^d
+  CertifyOptions options;
+  CertifyResult result;
+  Provenance prov;
+};
+
+/// Root, /config, /network, /training, /results (the certify statistics and the exact volume)
+/// and /certify (box statistics and options); atomic like write_run().
+void write_certify(const std::string& path, const CertifyRecord& rec);
 
 /// Writes several runs into one file, one group per run (named by @p names), each group with
 /// the schema of a run file (its own provenance attributes, /config, /network, /training,
