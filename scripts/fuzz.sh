@@ -27,7 +27,9 @@ done
 status=0
 for t in config weights; do
   echo "fuzz_$t: $runs runs"
+  mkdir -p "$b/artifacts"
   if ! "$b/tests/fuzz/spikemesh_fuzz_$t" -runs="$runs" -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
+      -artifact_prefix="$b/artifacts/" \
       -print_final_stats=1 "$b/corpus/$t" "$seeds/$t" >"$b/fuzz_$t.log" 2>&1; then
     echo "fuzz_$t: FAILED (see $b/fuzz_$t.log)"; tail -n 40 "$b/fuzz_$t.log"; status=1
   else
