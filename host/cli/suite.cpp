@@ -1,6 +1,7 @@
 /// @file suite.cpp
 /// @brief `spikemesh suite`: the paper's experiments and more, each against its exact value with
 /// a stated tolerance; DIR/suite.h5 (a group per case), DIR/report.md and figures.
+#include "spikemesh/certify.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
 #include "spikemesh/parallel.hpp"
@@ -30,6 +31,7 @@ struct SuiteCase {
   index_t m_quick = 0, m_full = 0;
   std::string stat = "spike_volume";
   double abs_tol = NAN; ///< fixed tolerance; NaN: the midpoint-count surface bound (C1/C2)
+  bool certify = false; ///< certified estimation: pass when the exact value is in the 95% CI
 };
 
 CaseParams relu(int d, int n, double b) {
@@ -58,6 +60,13 @@ std::vector<SuiteCase> suite_cases() {
   cs.push_back({"c1-6d-b5.5", "C1 ReLU 6-D, n = 3 (mesh)", relu(6, 3, 5.5), 11, 31});
   cs.push_back({"c1-10d-b9.1", "C1 ReLU 10-D, n = 2 (mesh: spikes below the cell size)",
                 relu(10, 2, 9.1), 4, 7});
+  // The same high-d cases by certified estimation (--method certify); m = box budget.
+  cs.push_back({"certify-6d-b5.5", "C1 6-D, certified bounds + sampled estimate", relu(6, 3, 5.5),
+                20000, 1000000, "spike_volume", NAN, true});
+  cs.push_back({"certify-10d-b9.1", "C1 10-D, certified bounds + sampled estimate",
+                relu(10, 2, 9.1), 20000, 1000000, "spike_volume", NAN, true});
+  cs.push_back({"certify-10d-b9.9", "C1 10-D, volume 2.8e-14: certified + sampled",
+                relu(10, 2, 9.9), 20000, 1000000, "spike_volume", NAN, true});
   CaseParams prelu = relu(2, 4, 1.8);
   prelu.construction = "prelu-spike";
   cs.push_back({"c2-2d-b1.8", "C2 PReLU 2-D, alpha = 0.25", prelu, 2003, 30011});
@@ -127,6 +136,7 @@ int suite_command(const Options& o, const Invocation& inv) {
   cases.reserve(cs.size());
   std::vector<io::RunRecord> runs;
   std::vector<std::string> names;
+  std::vector<std::size_t> run_case; ///< [run] -> index into cs (certified cases have no run)
   std::ostringstream table;
   int failures = 0;
   double total_s = 0.0;
@@ -135,6 +145,36 @@ int suite_command(const Options& o, const Invocation& inv) {
   for (const SuiteCase& sc : cs) {
     cases.push_back(build_case(sc.p));
     const Case& c = cases.back();
+    if (sc.certify) {
+      io::CertifyRecord cr;
+      cr.c = &c;
+      cr.options.box_budget = quick ? sc.m_quick : sc.m_full;
+      cr.options.samples = quick ? 50000 : 1000000;
+      cr.options.tau = sc.p.resolved_tau();
+      cr.result = certify_volume(c.network, sc.p.dim, 0.0, 1.0, cr.options);
+      cr.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
+      io::write_certify(dir + "/" + sc.name + ".h5", cr);
+      const CertifyResult& q = cr.result;
+      const double exact = c.oracle.spike_volume;
+      const bool ok = q.volume_ci_low <= exact && exact <= q.volume_ci_high;
+      failures += ok ? 0 : 1;
+      total_s += q.wall_seconds;
+      char row[1024];
+      std::snprintf(row, sizeof row,
+                    "| %s | %s | %s | %.6g | %.6g | %.2e | 95%% CI [%.3g, %.3g] | %lld boxes | "
+                    "%.2f | %s |\n",
+                    sc.name.c_str(), sc.what.c_str(), sc.stat.c_str(), q.volume_estimate, exact,
+                    std::fabs(q.volume_estimate - exact), q.volume_ci_low, q.volume_ci_high,
+                    static_cast<long long>(q.boxes_processed), q.wall_seconds,
+                    ok ? "pass" : "FAIL");
+      table << row;
+      if (!o.quiet) {
+        std::printf("%-22s %-13s %12.6g  exact %12.6g  95%% CI [%.3g, %.3g]  %6.2f s  %s\n",
+                    sc.name.c_str(), sc.stat.c_str(), q.volume_estimate, exact, q.volume_ci_low,
+                    q.volume_ci_high, q.wall_seconds, ok ? "pass" : "FAIL");
+      }
+      continue;
+    }
     MeshSpec mesh;
     mesh.dim = sc.p.dim;
     const index_t m = quick ? sc.m_quick : sc.m_full;
@@ -167,6 +207,7 @@ int suite_command(const Options& o, const Invocation& inv) {
     rec.prov = {inv.command_line, ev->name(), ev->device(), precision_name(r.precision), 1};
     runs.push_back(rec);
     names.push_back(sc.name);
+    run_case.push_back(static_cast<std::size_t>(&sc - cs.data()));
   }
   io::write_suite(dir + "/suite.h5", names, runs);
 
@@ -192,9 +233,10 @@ int suite_command(const Options& o, const Invocation& inv) {
     sw.numeric_names = {"bias",     "dim",           "spike_volume", "spike_volume_exact",
                         "accuracy", "accuracy_exact"};
     sw.numeric_columns.resize(sw.numeric_names.size());
-    for (std::size_t i = 0; i < cs.size(); ++i) {
+    for (std::size_t j = 0; j < runs.size(); ++j) {
+      const std::size_t i = run_case[j];
       if (cs[i].name.rfind("bias-sweep", 0) != 0) continue;
-      const Results& r = runs[i].out.results;
+      const Results& r = runs[j].out.results;
       const double vals[] = {cs[i].p.resolved_bias(), 2.0,
                              r.get("spike_volume"),   r.get("spike_volume_exact"),
                              r.get("accuracy"),       r.get("accuracy_exact")};
@@ -219,8 +261,9 @@ int suite_command(const Options& o, const Invocation& inv) {
          << "Each estimate is compared with its exact value (constructions.md). Tolerance: for "
             "C1/C2 the bound on a midpoint count, surface x cell diameter (a cell can only be "
             "misjudged where the spike boundary crosses it); for C3 5e-4, the agreement of the "
-            "semi-analytic formula with Monte Carlo. In 10-D the spikes are smaller than any mesh "
-            "cell: the mesh sees nothing, and only the bound keeps the case honest.\n\n"
+            "semi-analytic formula with Monte Carlo; for certified cases, the exact value must lie "
+            "in the 95% interval (files DIR/certify-*.h5). In 10-D the spikes are smaller than any "
+            "mesh cell: the mesh sees nothing, and only the bound keeps the case honest.\n\n"
          << table.str() << "\n"
          << figures;
   report.close();

@@ -13,6 +13,10 @@ class QuickSuite(CliCase):
         out = self.path("suite")
         self.run_cli("suite", "--quick", "--out", out, "--quiet")
         report = open(os.path.join(out, "report.md")).read()
+        for name in ("certify-6d-b5.5", "certify-10d-b9.1", "certify-10d-b9.9"):
+            self.assertIn(f"| {name} |", report)
+            with h5py.File(os.path.join(out, name + ".h5")) as f:
+                self.assertEqual(f["results"].attrs["method"], "certify")
         with h5py.File(os.path.join(out, "suite.h5")) as f:
             names = list(f)
             self.assertGreaterEqual(len(names), 20)
