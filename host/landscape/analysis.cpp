@@ -3,6 +3,8 @@
 /// and Hessian, perturbation spheres, and the verdict.
 #include "spikemesh/landscape.hpp"
 
+#include "random.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -12,18 +14,11 @@
 namespace spikemesh {
 namespace {
 
-/// Standard normal deviates by Box-Muller on mt19937_64 (the same on every platform).
-double normal(std::mt19937_64& rng) {
-  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
-  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
-}
-
 std::vector<double> unit_direction(std::mt19937_64& rng, std::size_t n) {
   std::vector<double> d(n);
   double norm = 0.0;
   for (double& x : d) {
-    x = normal(rng);
+    x = detail::standard_normal(rng);
     norm += x * x;
   }
   norm = std::sqrt(norm);

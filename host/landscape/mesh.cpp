@@ -4,6 +4,8 @@
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"
 
+#include "random.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -12,12 +14,6 @@
 
 namespace spikemesh {
 namespace {
-
-double gaussian(std::mt19937_64& rng) {
-  const double u1 = (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
-  const double u2 = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
-}
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0.0;
@@ -88,9 +84,9 @@ LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double ran
   } else {
     std::mt19937_64 rng(seed);
     for (double& x : m.u)
-      x = gaussian(rng);
+      x = detail::standard_normal(rng);
     for (double& x : m.v)
-      x = gaussian(rng);
+      x = detail::standard_normal(rng);
     if (dirs == Directions::Random) {
       scale_to_unit(m.u);
       const double p = dot(m.u, m.v); // v orthogonal to u, then unit

@@ -2,11 +2,11 @@
 /// @brief libFuzzer target: arbitrary TOML through CLI11's config reader (allow_config_extras
 /// false) into option validation and case construction. Any crash or sanitizer report is a bug;
 /// exceptions are the expected answer to bad input.
-#include "../../host/cli/options.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/mesh_spec.hpp"
 
-#include <unistd.h>
+#include "../../host/cli/options.hpp"
+#include "fuzz_input.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -14,16 +14,7 @@
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = [] {
-    char name[] = "/tmp/spikemesh-fuzz-config-XXXXXX";
-    const int fd = mkstemp(name);
-    if (fd >= 0) close(fd);
-    return std::string(name);
-  }();
-  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
-  }
+  const std::string& path = spikemesh::fuzz::input_file("config", data, size);
   spikemesh::cli::Options o;
   CLI::App app{"fuzz"};
   spikemesh::cli::add_options(app, o);

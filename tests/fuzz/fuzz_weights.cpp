@@ -4,23 +4,14 @@
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/network.hpp"
 
-#include <unistd.h>
+#include "fuzz_input.hpp"
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = [] {
-    char name[] = "/tmp/spikemesh-fuzz-weights-XXXXXX";
-    const int fd = mkstemp(name);
-    if (fd >= 0) close(fd);
-    return std::string(name);
-  }();
-  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
-  }
+  const std::string& path = spikemesh::fuzz::input_file("weights", data, size);
   spikemesh::CaseParams p;
   p.construction = "from-file";
   p.network_file = path;
