@@ -8,6 +8,7 @@
 #include "device_buffer.hpp"
 #include "eval_mesh.hpp"
 
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 
@@ -41,6 +42,15 @@ struct DeviceProblem {
 class CudaEvaluator final : public Evaluator {
 public:
   CudaEvaluator() {
+    // One GPU per MPI rank on a node: local rank mod device count (OpenMPI, Slurm, MPICH).
+    int count = 0;
+    SM_CUDA_CHECK(cudaGetDeviceCount(&count));
+    for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"}) {
+      if (const char* v = std::getenv(var)) {
+        if (count > 0) SM_CUDA_CHECK(cudaSetDevice(std::atoi(v) % count));
+        break;
+      }
+    }
     SM_CUDA_CHECK(cudaGetDevice(&m_device));
     cudaDeviceProp prop{};
     SM_CUDA_CHECK(cudaGetDeviceProperties(&prop, m_device));
