@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 import time
 
-import h5py
 import numpy as np
+from network_file import load_layers
 
 CASES = [  # (label, spikemesh args, points per axis)
     ("C1 d=2 n=4", ["--dim", "2", "--train-per-axis", "4", "--bias", "1.5"], 3001),
@@ -24,16 +24,6 @@ CASES = [  # (label, spikemesh args, points per axis)
 ]
 
 
-def load(path):
-    layers = []
-    with h5py.File(path, "r") as f:
-        k = 0
-        while f"network/layer_{k:03d}" in f:
-            g = f[f"network/layer_{k:03d}"]
-            layers.append((g["weight"][()].astype(np.float32), g["bias"][()].astype(np.float32),
-                           g.attrs["activation"]))
-            k += 1
-    return layers
 
 
 def mesh_chunk(dim, m, begin, end):
@@ -93,7 +83,7 @@ def main():
                 [a.bin, "run", *args, "--points-per-axis", str(m), "--precision", "float",
                  "--threads", str(a.threads), "--out", out, "--json"],
                 check=True, capture_output=True, text=True).stdout)
-            layers = load(out)
+            layers = load_layers(out)
             t = time.perf_counter()
             n_np = numpy_count(layers, dim, m)
             t_np = time.perf_counter() - t

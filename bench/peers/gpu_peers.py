@@ -18,24 +18,14 @@ import subprocess
 import tempfile
 import time
 
-import h5py
 import numpy as np
+from network_file import load_layers
 
 CASES = [("C1 d=2 n=4", ["--dim", "2", "--train-per-axis", "4", "--bias", "1.5"]),
          ("C1 d=6 n=3", ["--dim", "6", "--train-per-axis", "3", "--bias", "5.5"]),
          ("C1 d=10 n=2", ["--dim", "10", "--train-per-axis", "2", "--bias", "9.5"])]
 
 
-def load(path):
-    out = []
-    with h5py.File(path, "r") as f:
-        k = 0
-        while f"network/layer_{k:03d}" in f:
-            g = f[f"network/layer_{k:03d}"]
-            out.append((g["weight"][()].astype(np.float32), g["bias"][()].astype(np.float32),
-                        str(g.attrs["activation"])))
-            k += 1
-    return out
 
 
 def torch_runner(layers, dim, m, chunk, compiled):
@@ -130,7 +120,7 @@ def main():
                 [a.bin, "run", *args, "--points-per-axis", str(m), "--backend", "cuda",
                  "--precision", "float", "--out", out, "--json"],
                 check=True, capture_output=True, text=True).stdout)
-            layers = load(out)
+            layers = load_layers(out)
             pts = m ** dim
             sm = j["points_per_second"]
             print(f"{label}: {pts:.3g} points on {j.get('device', '?')}")

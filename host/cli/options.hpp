@@ -27,16 +27,16 @@ struct Options {
   bool quiet = false;
   bool slice = false;
   int slice_points = 512;
-  std::string shard;            ///< "i/N": evaluate the i-th (0-based) of N index shards
+  std::string shard;                    ///< "i/N": evaluate the i-th (0-based) of N index shards
   std::vector<std::string> merge_files; ///< merge: OUT then the shard files
-  std::string method = "mesh";       ///< mesh | certify
-  std::int64_t box_budget = 1000000; ///< certify: boxes bounded before sampling
-  std::int64_t samples = 100000;     ///< certify: points sampled in undecided boxes
-  bool quick = false; ///< suite: the CI-sized version
-  bool resume = false;               ///< continue from OUT.partial
-  double time_limit = 0.0;           ///< seconds; 0 = none. Past it: checkpoint, exit 3
-  double checkpoint_interval = 60.0; ///< seconds between checkpoints (0: after every block)
-  std::vector<std::string> sweeps;   ///< NAME=V1,V2,...
+  std::string method = "mesh";          ///< mesh | certify
+  std::int64_t box_budget = 1000000;    ///< certify: boxes bounded before sampling
+  std::int64_t samples = 100000;        ///< certify: points sampled in undecided boxes
+  bool quick = false;                   ///< suite: the CI-sized version
+  bool resume = false;                  ///< continue from OUT.partial
+  double time_limit = 0.0;              ///< seconds; 0 = none. Past it: checkpoint, exit 3
+  double checkpoint_interval = 60.0;    ///< seconds between checkpoints (0: after every block)
+  std::vector<std::string> sweeps;      ///< NAME=V1,V2,...
   std::string info_file;
   // landscape subcommand
   std::string landscape_case = "relu-dead-neuron";
