@@ -37,8 +37,9 @@ template <class T>
 struct Scratch {
   explicit Scratch(int width)
       : x(static_cast<std::size_t>(kMaxDim) * kTile), a(static_cast<std::size_t>(width) * kTile),
-        b(a.size()) {}
+        b(a.size()), ranges(2 * static_cast<std::size_t>(std::max(width, kMaxDim))) {}
   std::vector<T> x, a, b;
+  std::vector<T> ranges; ///< per-input min/max over a tile (silent-row skipping)
 };
 
 /// Reduces [first, last) into @p acc, in index order.
@@ -59,7 +60,7 @@ __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>
         s.x[static_cast<std::size_t>(a * kTile + b)] = cur.x[a];
       if (b < n) cur.next(v.mesh); // padding lanes hold the next point; ignored
     }
-    cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), f);
+    cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f);
     for (int b = 0; b < n; ++b) {
       for (int a = 0; a < d; ++a)
         xp[a] = s.x[static_cast<std::size_t>(a * kTile + b)];
