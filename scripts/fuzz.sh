@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan + fuzzer instrumentation) and runs each
 # for RUNS executions (default 100000) from a seed corpus; fails on any crash or sanitizer report.
-#   scripts/fuzz.sh [RUNS]        CI runs a short version: scripts/fuzz.sh 3000
+#   scripts/fuzz.sh [RUNS [SECONDS]]   SECONDS caps each target's time (default: no cap)
+#   CI runs a short version: scripts/fuzz.sh 3000 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-100000}
+max_time=${2:-0}
 b=build/fuzz
 cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
   -DCMAKE_CXX_COMPILER=clang++-14 -DSPIKEMESH_FUZZ=ON -DSPIKEMESH_ENABLE_CUDA=OFF \
@@ -28,7 +30,8 @@ status=0
 for t in config weights; do
   echo "fuzz_$t: $runs runs"
   mkdir -p "$b/artifacts"
-  if ! "$b/tests/fuzz/spikemesh_fuzz_$t" -runs="$runs" -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
+  if ! "$b/tests/fuzz/spikemesh_fuzz_$t" -runs="$runs" -max_total_time="$max_time" \
+      -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
       -artifact_prefix="$b/artifacts/" \
       -print_final_stats=1 "$b/corpus/$t" "$seeds/$t" >"$b/fuzz_$t.log" 2>&1; then
     echo "fuzz_$t: FAILED (see $b/fuzz_$t.log)"; tail -n 40 "$b/fuzz_$t.log"; status=1

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 preset=$(bash scripts/build.sh | tail -n 1)
 ctest --preset "$preset" -j 2 --timeout 900
-bash scripts/fuzz.sh 3000
+bash scripts/fuzz.sh 3000 120
