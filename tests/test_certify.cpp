@@ -10,14 +10,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace spikemesh {
 namespace {
 
 /// Points sampled in random boxes never leave the box's bounds.
-void expect_sound(const Network& net, std::uint64_t seed) {
-  const BoxBounder bounder(net);
+void expect_sound(const Network& net, std::uint64_t seed, BoundMethod method = BoundMethod::Auto) {
+  const BoxBounder bounder(net, method);
   const PackedNetwork<double> packed(net);
   const NetworkView<double> v = packed.view();
   std::vector<double> a(static_cast<std::size_t>(v.buffer_width)), b(a.size());
@@ -52,6 +53,15 @@ TEST(Certify, BoundsAreSoundOnRandomNetworks) {
     expect_sound(testing::random_network(seed, 2, {24, 8}, Activation::Tanh), seed);
     expect_sound(testing::random_network(seed, 4, {12, 40}, Activation::Sigmoid, 0.3), seed);
     expect_sound(testing::random_network(seed, 2, {10, 10}, Activation::PReLU), seed);
+    expect_sound(testing::random_network(seed, 3, {16, 16, 16}, Activation::ReLU), seed,
+                 BoundMethod::Linear);
+    expect_sound(testing::random_network(seed, 5, {20, 12}, Activation::ReLU, 0.5), seed,
+                 BoundMethod::Linear);
+    Network prelu = testing::random_network(seed, 2, {10, 10}, Activation::PReLU);
+    expect_sound(prelu, seed, BoundMethod::Linear);
+    for (Layer& L : prelu.layers)
+      L.alpha = 1.7; // concave PReLU: the chord is the lower line
+    expect_sound(prelu, seed, BoundMethod::Linear);
   }
   for (const char* name : {"relu-spike", "prelu-spike", "sigmoid-spike"}) {
     CaseParams p;
@@ -63,6 +73,127 @@ TEST(Certify, BoundsAreSoundOnRandomNetworks) {
     EXPECT_TRUE(BoxBounder(c.network).separable()) << name;
     expect_sound(c.network, 7);
   }
+}
+
+TEST(Certify, LinearRelaxationIsTighterThanIntervals) {
+  // Deep random ReLU nets: back-substitution never loosens a bound (it is intersected with the
+  // intervals) and on wide boxes narrows the output bound substantially.
+  double width_interval = 0.0, width_linear = 0.0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const Network net = testing::random_network(seed, 4, {24, 24, 24}, Activation::ReLU);
+    const BoxBounder plain(net, BoundMethod::Interval), crown(net, BoundMethod::Linear);
+    EXPECT_FALSE(plain.linear());
+    EXPECT_TRUE(crown.linear());
+    std::mt19937_64 rng(seed);
+    for (int box = 0; box < 50; ++box) {
+      const std::vector<double> c = testing::random_point(rng, 4, 0.1, 0.9);
+      std::vector<double> lo(4), hi(4);
+      for (std::size_t k = 0; k < 4; ++k) {
+        lo[k] = c[k] - 0.1;
+        hi[k] = c[k] + 0.1;
+      }
+      const Interval a = plain.bound(lo.data(), hi.data());
+      const Interval b = crown.bound(lo.data(), hi.data());
+      EXPECT_GE(b.lo, a.lo - 1e-12);
+      EXPECT_LE(b.hi, a.hi + 1e-12);
+      width_interval += a.hi - a.lo;
+      width_linear += b.hi - b.lo;
+    }
+  }
+  EXPECT_LT(width_linear, 0.7 * width_interval);
+}
+
+TEST(Certify, LinearRelaxationDecidesMoreVolume) {
+  const Network net = testing::random_network(3, 3, {16, 16, 16}, Activation::ReLU);
+  // tau at the median of |f|: about half the cube is spike region.
+  const PackedNetwork<double> packed(net);
+  const NetworkView<double> v = packed.view();
+  std::vector<double> a(static_cast<std::size_t>(v.buffer_width)), b(a.size()), values;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 1001; ++i)
+    values.push_back(
+        std::fabs(forward(v, testing::random_point(rng, 3).data(), a.data(), b.data())));
+  std::nth_element(values.begin(), values.begin() + 500, values.end());
+  CertifyOptions opt;
+  opt.box_budget = 3000;
+  opt.samples = 0;
+  opt.tau = values[500];
+  opt.bounds = BoundMethod::Interval;
+  const CertifyResult plain = certify_volume(net, 3, 0.0, 1.0, opt);
+  opt.bounds = BoundMethod::Linear;
+  const CertifyResult crown = certify_volume(net, 3, 0.0, 1.0, opt);
+  EXPECT_EQ(crown.bound_method, "linear");
+  EXPECT_LT(crown.certified_volume_upper - crown.certified_volume_lower,
+            0.9 * (plain.certified_volume_upper - plain.certified_volume_lower));
+}
+
+TEST(Certify, ResultDoesNotDependOnThreadCount) {
+  CaseParams p;
+  p.dim = 4;
+  p.train_per_axis = 3;
+  p.bias = 3.5;
+  const Case c = build_case(p);
+  CertifyOptions opt;
+  opt.box_budget = 20000; // batches of 4096 boxes: bounded in parallel
+  opt.samples = 200000;   // sampled in parallel
+  opt.threads = 1;
+  const CertifyResult a = certify_volume(c.network, 4, 0.0, 1.0, opt);
+  opt.threads = 3;
+  const CertifyResult b = certify_volume(c.network, 4, 0.0, 1.0, opt);
+  EXPECT_EQ(a.volume_estimate, b.volume_estimate);
+  EXPECT_EQ(a.volume_ci_low, b.volume_ci_low);
+  EXPECT_EQ(a.certified_volume_upper, b.certified_volume_upper);
+  EXPECT_EQ(a.boxes_undecided, b.boxes_undecided);
+}
+
+TEST(Certify, ClopperPearsonMatchesClosedForms) {
+  // x = 0: upper = 1 - 0.025^(1/n); x = n: lower = 0.025^(1/n).
+  EXPECT_NEAR(clopper_pearson_95(0, 100).hi, 1.0 - std::pow(0.025, 0.01), 1e-12);
+  EXPECT_EQ(clopper_pearson_95(0, 100).lo, 0.0);
+  EXPECT_NEAR(clopper_pearson_95(100, 100).lo, std::pow(0.025, 0.01), 1e-12);
+  // Rare events: the Poisson limits 0.0253 / 5.5716 for one event, scaled by n.
+  const Interval one = clopper_pearson_95(1, 1000000);
+  EXPECT_NEAR(one.lo * 1e6, 0.025318, 1e-3);
+  EXPECT_NEAR(one.hi * 1e6, 5.571643, 1e-3);
+}
+
+TEST(Certify, IntervalCoversTheExactVolumeAtTheNominalRate) {
+  // 95 % intervals over 200 seeds; 180 is 3.2 standard deviations below 190.
+  CaseParams p;
+  p.dim = 3;
+  p.train_per_axis = 4;
+  p.bias = 2.6;
+  const Case c = build_case(p);
+  int covered = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    CertifyOptions opt;
+    opt.box_budget = 300;
+    opt.samples = 3000;
+    opt.seed = seed;
+    const CertifyResult r = certify_volume(c.network, 3, 0.0, 1.0, opt);
+    ASSERT_EQ(r.ci_method, "stratified");
+    covered +=
+        r.volume_ci_low <= c.oracle.spike_volume && c.oracle.spike_volume <= r.volume_ci_high;
+  }
+  EXPECT_GE(covered, 180);
+}
+
+TEST(Certify, SamplesUntilTheTargetHalfWidth) {
+  CaseParams p;
+  p.dim = 6;
+  p.train_per_axis = 3;
+  p.bias = 5.5;
+  const Case c = build_case(p);
+  CertifyOptions opt;
+  opt.box_budget = 20000;
+  opt.samples = 10000000;
+  opt.target_rel_ci = 0.05;
+  const CertifyResult r = certify_volume(c.network, 6, 0.0, 1.0, opt);
+  EXPECT_LE(0.5 * (r.volume_ci_high - r.volume_ci_low), 0.05 * r.volume_estimate);
+  EXPECT_LT(r.samples_used, opt.samples);
+  EXPECT_GE(r.sampling_rounds, 2);
+  EXPECT_LE(r.volume_ci_low, c.oracle.spike_volume);
+  EXPECT_GE(r.volume_ci_high, c.oracle.spike_volume);
 }
 
 struct Spike {

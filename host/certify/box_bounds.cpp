@@ -1,7 +1,11 @@
 /// @file box_bounds.cpp
-/// @brief BoxBounder: sound interval bounds of f over axis-aligned boxes, exact per-axis ranges
-/// for networks whose first layer reads one coordinate per neuron (the paper's constructions).
+/// @brief BoxBounder: sound bounds of f over axis-aligned boxes: intervals, exact per-axis ranges
+/// for networks whose first layer reads one coordinate per neuron (the paper's constructions),
+/// the linear relaxation for piecewise-linear networks, and the split axis.
 #include "spikemesh/certify.hpp"
+#include "spikemesh/errors.hpp"
+
+#include "linear_relaxation.hpp"
 
 #include <algorithm>
 #include <cfloat>
@@ -38,6 +42,7 @@ void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Inte
     double lo = L.bias[static_cast<std::size_t>(r)], hi = lo, mag = std::fabs(lo);
     std::size_t n = 0;
     auto add = [&](double w, const Interval& x) {
+      if (x.lo == 0.0 && x.hi == 0.0) return; // a silent neuron (most spike rows in a box)
       const double a = w * x.lo, b = w * x.hi;
       lo += std::min(a, b);
       hi += std::max(a, b);
@@ -65,10 +70,90 @@ void activate_all(const Layer& L, std::vector<Interval>& z) {
     v = act_range(L.act, L.alpha, v.lo, v.hi);
 }
 
+/// Upper bound of |act'| over [l, h].
+double max_slope(Activation act, double alpha, const Interval& z) {
+  switch (act) {
+  case Activation::Identity:
+    return 1.0;
+  case Activation::ReLU:
+    return z.hi > 0.0 ? 1.0 : 0.0;
+  case Activation::PReLU:
+    return z.hi <= 0.0 ? std::fabs(alpha) : z.lo >= 0.0 ? 1.0 : std::max(1.0, std::fabs(alpha));
+  case Activation::Softplus:
+    return activate(Activation::Sigmoid, z.hi, 0.0);
+  case Activation::Sigmoid:
+  case Activation::Tanh:
+    break;
+  }
+  const double m = std::clamp(0.0, z.lo, z.hi); // both peak at 0
+  return activate_derivative(act, m, 0.0);
+}
+
+/// out[j] += sum_r |W[r][j]| in[r]: sensitivities one layer back.
+void abs_transpose_times(const Layer& L, const std::vector<double>& in, std::vector<double>& out) {
+  out.assign(static_cast<std::size_t>(L.in), 0.0);
+  for (int r = 0; r < L.out; ++r) {
+    const double s = in[static_cast<std::size_t>(r)];
+    if (s == 0.0) continue;
+    if (L.is_sparse()) {
+      for (std::int32_t e = L.row_ptr[static_cast<std::size_t>(r)];
+           e < L.row_ptr[static_cast<std::size_t>(r) + 1]; ++e) {
+        out[static_cast<std::size_t>(L.cols[static_cast<std::size_t>(e)])] +=
+            std::fabs(L.values[static_cast<std::size_t>(e)]) * s;
+      }
+    } else {
+      for (int j = 0; j < L.in; ++j)
+        out[static_cast<std::size_t>(j)] +=
+            std::fabs(L.weight[static_cast<std::size_t>(r) * L.in + j]) * s;
+    }
+  }
+}
+
+/// Dense weights bigger than this make the back-substitution too slow per box: intervals only.
+constexpr std::int64_t kMaxLinearEntries = std::int64_t(1) << 22;
+
 } // namespace
 
-BoxBounder::BoxBounder(const Network& net) : m_net(&net) {
+std::string bound_method_name(BoundMethod m) {
+  switch (m) {
+  case BoundMethod::Auto:
+    return "auto";
+  case BoundMethod::Interval:
+    return "interval";
+  case BoundMethod::Linear:
+    return "linear";
+  }
+  return "auto";
+}
+
+BoundMethod parse_bound_method(const std::string& name) {
+  for (BoundMethod m : {BoundMethod::Auto, BoundMethod::Interval, BoundMethod::Linear}) {
+    if (bound_method_name(m) == name) return m;
+  }
+  throw InvalidParameter("bounds", "'" + name + "' is not one of auto, interval, linear");
+}
+
+BoundScratch::BoundScratch() : backsub(std::make_unique<detail::BackSubScratch>()) {}
+BoundScratch::~BoundScratch() = default;
+BoxBounder::~BoxBounder() = default;
+
+std::string BoxBounder::description() const {
+  return std::string(linear() ? "linear" : "interval") + (m_separable ? "+separable" : "");
+}
+
+BoxBounder::BoxBounder(const Network& net, BoundMethod method) : m_net(&net) {
   net.validate();
+  init_separable();
+  // Where the separable ranges already make the second layer exact and it feeds the output
+  // directly, back-substitution rarely tightens anything: Auto keeps to intervals there.
+  const bool wanted = method == BoundMethod::Linear ||
+                      (method == BoundMethod::Auto && !(m_separable && net.layers.size() == 3));
+  if (wanted && detail::DenseNetwork::supported(net, kMaxLinearEntries))
+    m_dense = std::make_unique<detail::DenseNetwork>(net);
+}
+
+void BoxBounder::init_separable() {
+  const Network& net = *m_net;
   if (net.layers.size() < 3) return; // needs a first layer, a second layer and the output
   const Layer& L0 = net.layers[0];
   const std::vector<double> w0 = L0.dense_weight();
@@ -126,6 +211,8 @@ BoxBounder::BoxBounder(const Network& net) : m_net(&net) {
       }
     }
   }
+  m_axis = std::move(axis);
+  m_a0 = std::move(a0);
   m_separable = true;
 }
 
@@ -178,42 +265,107 @@ Interval BoxBounder::axis_term_range(const AxisTerm& t, double lo, double hi) co
 }
 
 Interval BoxBounder::bound(const double* lo, const double* hi) const {
+  BoundScratch s;
+  return bound(lo, hi, s).f;
+}
+
+BoxBound BoxBounder::bound(const double* lo, const double* hi, BoundScratch& s) const {
+  bound_layers(lo, hi, s);
+  return {s.z.back()[0], split_axis(lo, hi, s)};
+}
+
+void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& s) const {
   const Network& net = *m_net;
-  std::vector<Interval> cur, z;
-  std::size_t first = 0;
+  const std::size_t n_layers = net.layers.size();
+  s.z.resize(n_layers);
+  std::size_t first = 1;
+  const Layer& L0 = net.layers[0];
   if (m_separable) {
-    std::vector<Interval> term(m_terms.size());
+    s.z[0].resize(static_cast<std::size_t>(L0.out));
+    for (std::size_t j = 0; j < m_axis.size(); ++j) {
+      const int k = m_axis[j];
+      const double u1 = m_a0[j] * lo[k] + L0.bias[j], u2 = m_a0[j] * hi[k] + L0.bias[j];
+      s.z[0][j] = widen({std::min(u1, u2), std::max(u1, u2)},
+                        std::fabs(m_a0[j]) * std::max(std::fabs(lo[k]), std::fabs(hi[k])) +
+                            std::fabs(L0.bias[j]),
+                        1);
+    }
+    s.term.resize(m_terms.size());
     for (std::size_t i = 0; i < m_terms.size(); ++i) {
       const int k = m_terms[i].axis;
-      term[i] = axis_term_range(m_terms[i], lo[k], hi[k]);
+      s.term[i] = axis_term_range(m_terms[i], lo[k], hi[k]);
     }
     const Layer& L1 = net.layers[1];
-    cur.resize(static_cast<std::size_t>(L1.out));
+    s.z[1].resize(static_cast<std::size_t>(L1.out));
     for (int r = 0; r < L1.out; ++r) {
-      Interval s{L1.bias[static_cast<std::size_t>(r)], L1.bias[static_cast<std::size_t>(r)]};
-      double mag = std::fabs(s.lo);
+      Interval v{L1.bias[static_cast<std::size_t>(r)], L1.bias[static_cast<std::size_t>(r)]};
+      double mag = std::fabs(v.lo);
       for (int t : m_row_terms[static_cast<std::size_t>(r)]) {
-        s.lo += term[static_cast<std::size_t>(t)].lo;
-        s.hi += term[static_cast<std::size_t>(t)].hi;
-        mag += std::max(std::fabs(term[static_cast<std::size_t>(t)].lo),
-                        std::fabs(term[static_cast<std::size_t>(t)].hi));
+        v.lo += s.term[static_cast<std::size_t>(t)].lo;
+        v.hi += s.term[static_cast<std::size_t>(t)].hi;
+        mag += std::max(std::fabs(s.term[static_cast<std::size_t>(t)].lo),
+                        std::fabs(s.term[static_cast<std::size_t>(t)].hi));
       }
-      cur[static_cast<std::size_t>(r)] = act_range(
-          L1.act, L1.alpha, widen(s, mag, m_row_terms[static_cast<std::size_t>(r)].size()).lo,
-          widen(s, mag, m_row_terms[static_cast<std::size_t>(r)].size()).hi);
+      s.z[1][static_cast<std::size_t>(r)] =
+          widen(v, mag, m_row_terms[static_cast<std::size_t>(r)].size());
     }
     first = 2;
   } else {
-    cur.resize(static_cast<std::size_t>(net.in_dim));
+    s.act.resize(static_cast<std::size_t>(net.in_dim));
     for (int k = 0; k < net.in_dim; ++k)
-      cur[static_cast<std::size_t>(k)] = {lo[k], hi[k]};
+      s.act[static_cast<std::size_t>(k)] = {lo[k], hi[k]};
+    propagate(L0, s.act, s.z[0]);
   }
-  for (std::size_t l = first; l < net.layers.size(); ++l) {
-    propagate(net.layers[l], cur, z);
-    activate_all(net.layers[l], z);
-    cur.swap(z);
+  for (std::size_t l = first; l < n_layers; ++l) {
+    s.act = s.z[l - 1];
+    activate_all(net.layers[l - 1], s.act);
+    propagate(net.layers[l], s.act, s.z[l]);
+    if (m_dense) {
+      detail::back_substitute(*m_dense, l, s.z, lo, hi, s.crown, *s.backsub);
+      for (std::size_t r = 0; r < s.z[l].size(); ++r) {
+        Interval& v = s.z[l][r];
+        v = {std::max(v.lo, s.crown[r].lo), std::min(v.hi, s.crown[r].hi)};
+        if (v.lo > v.hi) v.lo = v.hi = 0.5 * (v.lo + v.hi); // touching bounds rounded apart
+      }
+    }
   }
-  return cur[0];
+}
+
+int BoxBounder::split_axis(const double* lo, const double* hi, BoundScratch& s) const {
+  const Network& net = *m_net;
+  const std::size_t stop = m_separable ? 1 : 0; // the layer whose sensitivities reach the axes
+  s.sens.assign(1, 1.0);                        // d f / d output pre-activation
+  for (std::size_t l = net.layers.size() - 1; l > stop; --l) {
+    abs_transpose_times(net.layers[l], s.sens, s.sens_next);
+    const Layer& below = net.layers[l - 1];
+    for (std::size_t n = 0; n < s.sens_next.size(); ++n)
+      s.sens_next[n] *= max_slope(below.act, below.alpha, s.z[l - 1][n]);
+    s.sens.swap(s.sens_next);
+  }
+  const int d = net.in_dim;
+  s.score.assign(static_cast<std::size_t>(d), 0.0);
+  if (m_separable) {
+    for (std::size_t r = 0; r < s.sens.size(); ++r) {
+      if (s.sens[r] == 0.0) continue;
+      for (int t : m_row_terms[r]) {
+        const Interval& w = s.term[static_cast<std::size_t>(t)];
+        s.score[static_cast<std::size_t>(m_terms[static_cast<std::size_t>(t)].axis)] +=
+            s.sens[r] * (w.hi - w.lo);
+      }
+    }
+  } else {
+    abs_transpose_times(net.layers[0], s.sens, s.sens_next);
+    for (int k = 0; k < d; ++k)
+      s.score[static_cast<std::size_t>(k)] =
+          s.sens_next[static_cast<std::size_t>(k)] * (hi[k] - lo[k]);
+  }
+  int best = 0;
+  for (int k = 1; k < d; ++k) {
+    const double a = s.score[static_cast<std::size_t>(k)],
+                 b = s.score[static_cast<std::size_t>(best)];
+    if (a > b || (a == b && hi[k] - lo[k] > hi[best] - lo[best])) best = k;
+  }
+  return best;
 }
 
 } // namespace spikemesh

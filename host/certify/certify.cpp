@@ -1,114 +1,355 @@
 /// @file certify.cpp
-/// @brief certify_volume(): best-first subdivision of the box until the budget is spent, then
-/// stratified sampling of the undecided boxes (proportional allocation, at least 2 points each).
+/// @brief certify_volume(): best-first subdivision of the box in batches (bounded in parallel)
+/// until the budget is spent, then stratified sampling of the undecided boxes (proportional
+/// allocation, at least 2 points each), in rounds until the interval is narrow enough. Samples
+/// cost little: each box is bounded once more and only its non-silent neurons are evaluated.
 #include "spikemesh/certify.hpp"
 
-#include "spikemesh/math/forward.hpp"
+#include "spikemesh/errors.hpp"
+#include "spikemesh/math/compensated_sum.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <queue>
-#include <random>
 
 namespace spikemesh {
+namespace {
+
+constexpr std::size_t kBatch = 4096;         ///< parents split per subdivision round
+constexpr std::int64_t kStratifiedHits = 50; ///< below this, the conservative binomial interval
+constexpr double kZ95 = 1.959963984540054;
+constexpr double kShrink = 2.0; ///< pseudo-points at the pooled proportion per box
+
+std::uint64_t splitmix64(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// Undecided boxes: corners ([2 d] per slot: lower, then upper), volume and split axis; the
+/// slots of split boxes are reused.
+class BoxStore {
+public:
+  explicit BoxStore(std::size_t d) : m_d(d) {}
+  std::size_t add(const double* lo, const double* hi, double vol, int axis) {
+    std::size_t id;
+    if (!m_free.empty()) {
+      id = m_free.back();
+      m_free.pop_back();
+    } else {
+      id = m_volume.size();
+      m_corners.resize(m_corners.size() + 2 * m_d);
+      m_volume.push_back(0.0);
+      m_axis.push_back(0);
+    }
+    std::copy(lo, lo + m_d, &m_corners[2 * m_d * id]);
+    std::copy(hi, hi + m_d, &m_corners[2 * m_d * id + m_d]);
+    m_volume[id] = vol;
+    m_axis[id] = axis;
+    return id;
+  }
+  void release(std::size_t id) { m_free.push_back(id); }
+  const double* lo(std::size_t id) const { return &m_corners[2 * m_d * id]; }
+  const double* hi(std::size_t id) const { return &m_corners[2 * m_d * id + m_d]; }
+  double volume(std::size_t id) const { return m_volume[id]; }
+  int axis(std::size_t id) const { return m_axis[id]; }
+
+private:
+  std::size_t m_d;
+  std::vector<double> m_corners, m_volume;
+  std::vector<int> m_axis;
+  std::vector<std::size_t> m_free;
+};
+
+/// Evaluates f in double at points of one box, visiting only the neurons the box's bounds do
+/// not prove silent (in the paper's constructions all but a few spike neurons are silent over a
+/// small box, so a sample costs a few hundred operations instead of the whole network).
+class BoxEvaluator {
+public:
+  explicit BoxEvaluator(const Network& net) : m_net(&net) {}
+
+  /// Prepares the active lists from the pre-activation bounds @p z of one box.
+  void prepare(const std::vector<std::vector<Interval>>& z) {
+    const std::size_t n_layers = m_net->layers.size();
+    m_active.resize(n_layers);
+    m_out.resize(n_layers);
+    for (std::size_t l = 0; l < n_layers; ++l) {
+      const Layer& L = m_net->layers[l];
+      m_active[l].clear();
+      m_out[l].assign(static_cast<std::size_t>(L.out), 0.0); // silent neurons stay 0
+      for (int r = 0; r < L.out; ++r) {
+        if (!(L.act == Activation::ReLU && z[l][static_cast<std::size_t>(r)].hi <= 0.0))
+          m_active[l].push_back(r);
+      }
+    }
+  }
+
+  double operator()(const double* x) {
+    const double* in = x;
+    for (std::size_t l = 0; l < m_net->layers.size(); ++l) {
+      const Layer& L = m_net->layers[l];
+      double* out = m_out[l].data();
+      for (int r : m_active[l]) {
+        const std::size_t ur = static_cast<std::size_t>(r);
+        double t = L.bias[ur];
+        if (L.is_sparse()) {
+          for (std::int32_t e = L.row_ptr[ur]; e < L.row_ptr[ur + 1]; ++e)
+            t += L.values[static_cast<std::size_t>(e)] * in[L.cols[static_cast<std::size_t>(e)]];
+        } else if (l == 0) {
+          const double* w = &L.weight[ur * static_cast<std::size_t>(L.in)];
+          for (int j = 0; j < L.in; ++j)
+            t += w[j] * in[j];
+        } else { // only the inputs that are not silent
+          const double* w = &L.weight[ur * static_cast<std::size_t>(L.in)];
+          for (int j : m_active[l - 1])
+            t += w[j] * in[j];
+        }
+        out[ur] = activate(L.act, t, L.alpha);
+      }
+      in = out;
+    }
+    return m_out.back()[0];
+  }
+
+private:
+  const Network* m_net;
+  std::vector<std::vector<int>> m_active;
+  std::vector<std::vector<double>> m_out;
+};
+
+/// Hits among @p n uniform points of the box drawn from the stream @p rng.
+std::int64_t sample_box(const BoxBounder& bounder, BoxEvaluator& eval, const double* lo,
+                        const double* hi, std::size_t d, std::int64_t n, double tau,
+                        std::uint64_t rng, BoundScratch& s, std::vector<double>& x) {
+  bounder.bound_layers(lo, hi, s);
+  eval.prepare(s.z);
+  x.resize(d);
+  std::int64_t hits = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < d; ++k)
+      x[k] = lo[k] + (hi[k] - lo[k]) * (static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53);
+    hits += std::fabs(eval(x.data())) > tau ? 1 : 0;
+  }
+  return hits;
+}
+
+/// log P(X <= x) for X ~ Binomial(n, p), by summing the terms in log space (x is small).
+double log_binomial_cdf(std::int64_t x, std::int64_t n, double p) {
+  if (p <= 0.0) return 0.0;
+  if (p >= 1.0) return x >= n ? 0.0 : -INFINITY;
+  const double dn = static_cast<double>(n), lp = std::log(p), lq = std::log1p(-p);
+  double best = -INFINITY;
+  std::vector<double> terms;
+  for (std::int64_t k = 0; k <= std::min(x, n); ++k) {
+    const double dk = static_cast<double>(k);
+    const double t = std::lgamma(dn + 1.0) - std::lgamma(dk + 1.0) - std::lgamma(dn - dk + 1.0) +
+                     dk * lp + (dn - dk) * lq;
+    terms.push_back(t);
+    best = std::max(best, t);
+  }
+  double sum = 0.0;
+  for (double t : terms)
+    sum += std::exp(t - best);
+  return best + std::log(sum);
+}
+
+} // namespace
+
+Interval clopper_pearson_95(std::int64_t x, std::int64_t n) {
+  const double alpha = 0.025;
+  auto solve = [&](auto&& below) { // the p where below(p) turns false, by bisection
+    double a = 0.0, b = 1.0;
+    for (int it = 0; it < 200; ++it) {
+      const double m = 0.5 * (a + b);
+      (below(m) ? a : b) = m;
+    }
+    return 0.5 * (a + b);
+  };
+  // Upper: largest p with P(X <= x) >= alpha. Lower: smallest p with P(X >= x) >= alpha.
+  const double hi =
+      x >= n ? 1.0 : solve([&](double p) { return log_binomial_cdf(x, n, p) >= std::log(alpha); });
+  const double lo =
+      x == 0 ? 0.0
+             : solve([&](double p) { return -std::expm1(log_binomial_cdf(x - 1, n, p)) < alpha; });
+  return {lo, hi};
+}
 
 CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
                              const CertifyOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  const BoxBounder bounder(net);
+  if (opt.box_budget < 1) throw InvalidParameter("box-budget", "must be >= 1");
+  if (opt.samples < 0) throw InvalidParameter("samples", "must be >= 0");
+  if (!(opt.target_rel_ci >= 0.0)) throw InvalidParameter("target-rel-ci", "must be >= 0");
+  const BoxBounder bounder(net, opt.bounds);
   const std::size_t d = static_cast<std::size_t>(dim);
+  const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   CertifyResult res;
-  // Boxes live in one flat array ([2 d] per box: lower corner, then upper corner).
-  std::vector<double> store;
-  std::vector<double> volume;
-  std::priority_queue<std::pair<double, std::size_t>> open; // largest undecided volume first
-  auto classify = [&](const double* blo, const double* bhi, double vol) {
-    const Interval f = bounder.bound(blo, bhi);
+  res.bound_method = bounder.description();
+  CompensatedSum inside;
+  BoxStore store(d);
+  using Entry = std::pair<double, std::size_t>; // (volume, slot): largest undecided first
+  std::priority_queue<Entry> open;
+  auto classify = [&](const double* blo, const double* bhi, double vol, const BoxBound& b) {
     ++res.boxes_processed;
-    if (f.lo >= -opt.tau && f.hi <= opt.tau) {
+    if (b.f.lo >= -opt.tau && b.f.hi <= opt.tau) {
       ++res.boxes_outside;
-    } else if (f.lo > opt.tau || f.hi < -opt.tau) {
+    } else if (b.f.lo > opt.tau || b.f.hi < -opt.tau) {
       ++res.boxes_inside;
-      res.certified_volume_lower += vol;
+      inside.add(vol);
     } else {
-      const std::size_t id = volume.size();
-      store.insert(store.end(), blo, blo + d);
-      store.insert(store.end(), bhi, bhi + d);
-      volume.push_back(vol);
-      open.emplace(vol, id);
+      open.emplace(vol, store.add(blo, bhi, vol, b.split_axis));
     }
   };
-  std::vector<double> blo(d, lo), bhi(d, hi);
-  classify(blo.data(), bhi.data(), std::pow(hi - lo, dim));
-  std::vector<char> split(volume.size(), 0);
-  while (!open.empty() && res.boxes_processed + 2 <= opt.box_budget) {
-    const std::size_t id = open.top().second;
-    open.pop();
-    split.resize(volume.size(), 0);
-    split[id] = 1;
-    const double* plo = &store[2 * d * id];
-    const double* phi = plo + d;
-    std::size_t axis = 0; // the longest edge
-    for (std::size_t k = 1; k < d; ++k) {
-      if (phi[k] - plo[k] > phi[axis] - plo[axis]) axis = k;
-    }
-    const double mid = 0.5 * (plo[axis] + phi[axis]);
-    blo.assign(plo, plo + d);
-    bhi.assign(phi, phi + d);
-    const double half = 0.5 * volume[id];
-    bhi[axis] = mid;
-    classify(blo.data(), bhi.data(), half);
-    blo[axis] = mid;
-    bhi[axis] = store[2 * d * id + d + axis];
-    classify(blo.data(), bhi.data(), half);
+  {
+    std::vector<double> blo(d, lo), bhi(d, hi);
+    BoundScratch s;
+    classify(blo.data(), bhi.data(), std::pow(hi - lo, dim),
+             bounder.bound(blo.data(), bhi.data(), s));
   }
-  split.resize(volume.size(), 0);
 
-  // Stratified sampling of what is left: n_i proportional to the box volume, at least 2.
-  double undecided = 0.0;
+  // Subdivision in rounds: the kBatch largest undecided boxes are halved along their split axis
+  // and the children bounded in parallel, then classified in order (the result does not depend
+  // on the thread count).
+  std::vector<double> child; // [2 * batch][2 d]
+  std::vector<double> child_volume;
+  std::vector<BoxBound> bounds;
+  std::vector<BoundScratch> scratch(static_cast<std::size_t>(threads));
+  while (!open.empty() && res.boxes_processed + 2 <= opt.box_budget) {
+    const std::size_t batch = std::min<std::size_t>(
+        {kBatch, open.size(),
+         static_cast<std::size_t>((opt.box_budget - res.boxes_processed) / 2)});
+    child.resize(2 * batch * 2 * d);
+    child_volume.resize(2 * batch);
+    for (std::size_t p = 0; p < batch; ++p) {
+      const std::size_t id = open.top().second;
+      open.pop();
+      const std::size_t axis = static_cast<std::size_t>(store.axis(id));
+      const double mid = 0.5 * (store.lo(id)[axis] + store.hi(id)[axis]);
+      for (std::size_t c = 0; c < 2; ++c) {
+        double* clo = &child[(2 * p + c) * 2 * d];
+        std::copy(store.lo(id), store.lo(id) + d, clo);
+        std::copy(store.hi(id), store.hi(id) + d, clo + d);
+        (c == 0 ? clo[d + axis] : clo[axis]) = mid;
+        child_volume[2 * p + c] = 0.5 * store.volume(id);
+      }
+      store.release(id);
+    }
+    bounds.resize(2 * batch);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (batch >= 256)
+    for (std::size_t c = 0; c < 2 * batch; ++c) {
+      const double* clo = &child[c * 2 * d];
+      bounds[c] =
+          bounder.bound(clo, clo + d, scratch[static_cast<std::size_t>(omp_get_thread_num())]);
+    }
+    for (std::size_t c = 0; c < 2 * batch; ++c)
+      classify(&child[c * 2 * d], &child[c * 2 * d + d], child_volume[c], bounds[c]);
+  }
+  res.certified_volume_lower = inside.value();
+
+  // The undecided boxes, largest first (ties by slot): the strata.
   std::vector<std::size_t> left;
+  CompensatedSum undecided_sum;
   while (!open.empty()) {
     left.push_back(open.top().second);
-    undecided += volume[open.top().second];
+    undecided_sum.add(store.volume(open.top().second));
     open.pop();
   }
+  const double undecided = undecided_sum.value();
   res.boxes_undecided = static_cast<std::int64_t>(left.size());
   res.certified_volume_upper = res.certified_volume_lower + undecided;
-  const PackedNetwork<double> packed(net);
-  const NetworkView<double> view = packed.view();
-  std::vector<double> x(d), a(static_cast<std::size_t>(view.buffer_width)), b(a.size());
-  std::mt19937_64 rng(opt.seed);
-  const auto uniform = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
-  double estimate = 0.0;
-  std::int64_t hits_total = 0;
-  for (std::size_t id : left) {
-    const double* plo = &store[2 * d * id];
-    const double* phi = plo + d;
-    const auto n =
-        std::max<std::int64_t>(2, std::llround(static_cast<double>(opt.samples) * volume[id] /
-                                               std::max(undecided, 1e-300)));
-    std::int64_t hits = 0;
-    for (std::int64_t s = 0; s < n; ++s) {
-      for (std::size_t k = 0; k < d; ++k)
-        x[k] = plo[k] + (phi[k] - plo[k]) * uniform();
-      const double f = forward(view, x.data(), a.data(), b.data());
-      hits += std::fabs(f) > opt.tau ? 1 : 0;
-    }
-    res.samples_used += n;
-    hits_total += hits;
-    estimate += volume[id] * static_cast<double>(hits) / static_cast<double>(n); // unbiased
+  res.volume_estimate = res.certified_volume_lower;
+  res.volume_ci_low = res.certified_volume_lower;
+  res.volume_ci_high = res.certified_volume_upper;
+  if (left.empty() || opt.samples == 0) {
+    res.ci_method = left.empty() ? "exact" : "bounds";
+    res.network_evaluations = res.boxes_processed;
+    res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return res;
   }
-  // Proportional allocation never has more variance than sampling the undecided region as one
-  // stratum, so that binomial variance (Agresti-Coull proportion, sound when hits are rare)
-  // gives a conservative 95 % interval.
-  const double N = static_cast<double>(std::max<std::int64_t>(res.samples_used, 1));
-  const double pac = (static_cast<double>(hits_total) + 2.0) / (N + 4.0);
-  const double half_width =
-      1.959963984540054 * undecided * std::sqrt(pac * (1.0 - pac) / (N + 4.0));
-  res.volume_estimate = res.certified_volume_lower + estimate;
-  res.volume_ci_low = std::max(res.certified_volume_lower, res.volume_estimate - half_width);
-  res.volume_ci_high = std::min(res.certified_volume_upper, res.volume_estimate + half_width);
+
+  // Stratified sampling in rounds; each round draws about `round` points, n_i proportional to
+  // the box volume and at least 2, from a stream per (seed, box, round).
+  std::vector<std::int64_t> hits(left.size(), 0), n(left.size(), 0);
+  std::int64_t round_size = opt.samples;
+  if (opt.target_rel_ci > 0.0) {
+    round_size =
+        std::min(opt.samples, std::max<std::int64_t>(2 * res.boxes_undecided, opt.samples / 64));
+  }
+  std::vector<std::int64_t> m(left.size());
+  std::vector<std::vector<double>> xs(static_cast<std::size_t>(threads));
+  std::vector<BoxEvaluator> evals(static_cast<std::size_t>(threads), BoxEvaluator(net));
+  for (std::uint64_t round = 0;; ++round) {
+    std::int64_t drawn = 0;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      m[i] = std::max<std::int64_t>(
+          2, std::llround(static_cast<double>(round_size) * store.volume(left[i]) / undecided));
+      drawn += m[i];
+    }
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (drawn >= 100000)
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+      std::uint64_t rng = opt.seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
+      rng = splitmix64(rng) ^ (0x8CB92BA72F3D8DD7ULL * (round + 1));
+      hits[i] += sample_box(bounder, evals[t], store.lo(left[i]), store.hi(left[i]), d, m[i],
+                            opt.tau, splitmix64(rng), scratch[t], xs[t]);
+    }
+    for (std::size_t i = 0; i < left.size(); ++i)
+      n[i] += m[i];
+    res.samples_used += drawn;
+    ++res.sampling_rounds;
+
+    // Unbiased stratified estimate; its variance from the per-box sample variances.
+    CompensatedSum estimate, variance;
+    std::int64_t hits_total = 0;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      hits_total += hits[i];
+      estimate.add(store.volume(left[i]) * static_cast<double>(hits[i]) /
+                   static_cast<double>(n[i]));
+    }
+    // Per-box variances from proportions shrunk towards the pooled one (a box with 2 points
+    // and no hit does not prove p = 0): keeps the interval's coverage near 95 % with few points
+    // per box.
+    const double pooled = estimate.value() / undecided;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      const double v = store.volume(left[i]), ni = static_cast<double>(n[i]);
+      const double p = (static_cast<double>(hits[i]) + kShrink * pooled) / (ni + kShrink);
+      variance.add(v * v * p * (1.0 - p) / (ni - 1.0));
+    }
+    res.volume_estimate = res.certified_volume_lower + estimate.value();
+    Interval ci;
+    if (hits_total >= kStratifiedHits) {
+      const double h = kZ95 * std::sqrt(variance.value());
+      ci = {res.volume_estimate - h, res.volume_estimate + h};
+      res.ci_method = "stratified";
+    } else {
+      // Few hits: the per-box variances are unreliable. Proportional allocation never has more
+      // variance than sampling the undecided region as one stratum, so the exact binomial
+      // (Clopper-Pearson) interval of the pooled proportion is a conservative one.
+      const Interval cp = clopper_pearson_95(hits_total, res.samples_used);
+      ci = {res.certified_volume_lower + undecided * cp.lo,
+            res.certified_volume_lower + undecided * cp.hi};
+      res.ci_method = "binomial (fewer than 50 hits)";
+    }
+    res.volume_ci_low = std::max(res.certified_volume_lower, ci.lo);
+    res.volume_ci_high = std::min(res.certified_volume_upper, ci.hi);
+    const double half_width = 0.5 * (ci.hi - ci.lo);
+    const bool met = opt.target_rel_ci > 0.0 && res.volume_estimate > 0.0 &&
+                     half_width <= opt.target_rel_ci * res.volume_estimate;
+    if (opt.target_rel_ci <= 0.0 || met || res.samples_used >= opt.samples) break;
+    // The variance falls as 1/samples: aim 10 % past the projected need (double without hits).
+    double next = static_cast<double>(res.samples_used);
+    if (res.volume_estimate > 0.0) {
+      const double ratio = half_width / (opt.target_rel_ci * res.volume_estimate);
+      next *= 1.1 * ratio * ratio - 1.0;
+    }
+    round_size = std::min<std::int64_t>(
+        opt.samples - res.samples_used,
+        std::max<std::int64_t>(2 * res.boxes_undecided, static_cast<std::int64_t>(next)));
+  }
   res.network_evaluations = res.boxes_processed + res.samples_used;
   res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -180,6 +180,9 @@ int certify_command(const Options& o, const Invocation& inv) {
   rec.options.samples = o.samples;
   rec.options.seed = o.cp.seed;
   rec.options.tau = c.params.resolved_tau();
+  rec.options.target_rel_ci = o.target_rel_ci;
+  rec.options.bounds = parse_bound_method(o.bounds);
+  rec.options.threads = o.threads;
   rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   rec.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
@@ -191,25 +194,28 @@ int certify_command(const Options& o, const Invocation& inv) {
     std::printf("{\"certified_volume_lower\": %s, \"certified_volume_upper\": %s, "
                 "\"volume_estimate\": %s, \"volume_ci_low\": %s, \"volume_ci_high\": %s, "
                 "\"boxes_processed\": %lld, \"boxes_undecided\": %lld, \"samples_used\": %lld, "
+                "\"sampling_rounds\": %lld, \"bound_method\": %s, \"ci_method\": %s, "
                 "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s}\n",
                 json_number(r.certified_volume_lower).c_str(),
                 json_number(r.certified_volume_upper).c_str(),
                 json_number(r.volume_estimate).c_str(), json_number(r.volume_ci_low).c_str(),
                 json_number(r.volume_ci_high).c_str(), static_cast<long long>(r.boxes_processed),
                 static_cast<long long>(r.boxes_undecided), static_cast<long long>(r.samples_used),
-                json_number(exact).c_str(), json_number(rec.options.tau).c_str(),
-                json_number(r.wall_seconds).c_str(), json_string(out).c_str());
+                static_cast<long long>(r.sampling_rounds), json_string(r.bound_method).c_str(),
+                json_string(r.ci_method).c_str(), json_number(exact).c_str(),
+                json_number(rec.options.tau).c_str(), json_number(r.wall_seconds).c_str(),
+                json_string(out).c_str());
   } else if (!o.quiet) {
     std::printf("certified  %.6g <= volume{|f| > %g} <= %.6g\n", r.certified_volume_lower,
                 rec.options.tau, r.certified_volume_upper);
-    std::printf("estimate   %.6g, 95%% interval [%.6g, %.6g]  (exact %.6g)\n", r.volume_estimate,
-                r.volume_ci_low, r.volume_ci_high, exact);
-    std::printf(
-        "boxes      %lld bounded (%lld inside, %lld outside, %lld undecided), %lld samples, "
-        "%.2f s\nwrote      %s\n",
-        static_cast<long long>(r.boxes_processed), static_cast<long long>(r.boxes_inside),
-        static_cast<long long>(r.boxes_outside), static_cast<long long>(r.boxes_undecided),
-        static_cast<long long>(r.samples_used), r.wall_seconds, out.c_str());
+    std::printf("estimate   %.6g, 95%% interval [%.6g, %.6g] (%s)  (exact %.6g)\n",
+                r.volume_estimate, r.volume_ci_low, r.volume_ci_high, r.ci_method.c_str(), exact);
+    std::printf("boxes      %lld bounded by %s (%lld inside, %lld outside, %lld undecided), %lld "
+                "samples in %lld round(s), %.2f s\nwrote      %s\n",
+                static_cast<long long>(r.boxes_processed), r.bound_method.c_str(),
+                static_cast<long long>(r.boxes_inside), static_cast<long long>(r.boxes_outside),
+                static_cast<long long>(r.boxes_undecided), static_cast<long long>(r.samples_used),
+                static_cast<long long>(r.sampling_rounds), r.wall_seconds, out.c_str());
   }
   return 0;
 }

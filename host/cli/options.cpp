@@ -130,8 +130,20 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--box-budget", o.box_budget, "certify: boxes bounded before sampling")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
       ->group(kRun);
-  app.add_option("--samples", o.samples, "certify: points sampled in the undecided boxes")
+  app.add_option("--samples", o.samples,
+                 "certify: points sampled in the undecided boxes (with --target-rel-ci: the cap)")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
+      ->group(kRun);
+  app.add_option("--target-rel-ci", o.target_rel_ci,
+                 "certify: sample in rounds until the 95% half-width is at most this fraction of "
+                 "the estimate, e.g. 0.01 (0 = one round of --samples)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->group(kRun);
+  app.add_option("--bounds", o.bounds,
+                 "certify: auto | interval | linear (CROWN/DeepPoly back-substitution for "
+                 "ReLU/PReLU networks; auto uses it unless exact per-axis ranges already bound "
+                 "the layer before the output)")
+      ->check(CLI::IsMember({"auto", "interval", "linear"}))
       ->group(kRun);
   app.add_option("--shard", o.shard,
                  "I/N: evaluate only the I-th (0-based) of N contiguous index shards "
@@ -223,6 +235,8 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "method",
                                 "box-budget",
                                 "samples",
+                                "target-rel-ci",
+                                "bounds",
                                 "time-limit",
                                 "checkpoint-interval"};
   for (const ConstructionInfo& ci : construction_registry()) {

@@ -31,7 +31,9 @@ struct Options {
   std::vector<std::string> merge_files; ///< merge: OUT then the shard files
   std::string method = "mesh";          ///< mesh | certify
   std::int64_t box_budget = 1000000;    ///< certify: boxes bounded before sampling
-  std::int64_t samples = 100000;        ///< certify: points sampled in undecided boxes
+  std::int64_t samples = 1000000;       ///< certify: points sampled in undecided boxes (cap)
+  double target_rel_ci = 0.0;           ///< certify: stop sampling at this relative half-width
+  std::string bounds = "auto";          ///< certify: auto | interval | linear
   bool quick = false;                   ///< suite: the CI-sized version
   bool resume = false;                  ///< continue from OUT.partial
   double time_limit = 0.0;              ///< seconds; 0 = none. Past it: checkpoint, exit 3

@@ -364,13 +364,22 @@ void write_certify(const std::string& path, const CertifyRecord& rec) {
     h5::write_attr(g.id(), "boxes_undecided", static_cast<std::int64_t>(r.boxes_undecided));
     h5::write_attr(g.id(), "samples_used", static_cast<std::int64_t>(r.samples_used));
     h5::write_attr(g.id(), "network_evaluations", static_cast<std::int64_t>(r.network_evaluations));
+    h5::write_attr(g.id(), "target_rel_ci", rec.options.target_rel_ci);
+    h5::write_attr(g.id(), "sampling_rounds", static_cast<std::int64_t>(r.sampling_rounds));
+    h5::write_attr(g.id(), "bound_method", r.bound_method);
+    h5::write_attr(g.id(), "bound_method_requested", bound_method_name(rec.options.bounds));
+    h5::write_attr(g.id(), "ci_method", r.ci_method);
     h5::write_attr(g.id(), "bounds",
-                   std::string("interval propagation; exact per-axis ranges of the second layer "
-                               "when every first-layer neuron reads one coordinate"));
+                   std::string("interval propagation (exact per-axis ranges of the second layer "
+                               "when every first-layer neuron reads one coordinate); 'linear': "
+                               "CROWN/DeepPoly back-substitution intersected with the intervals; "
+                               "boxes halved best-first (largest undecided volume) along the axis "
+                               "contributing most to the bound's width"));
     h5::write_attr(g.id(), "sampling",
                    std::string("stratified over undecided boxes, proportional allocation "
-                               "(>= 2 points each); 95% interval from the pooled binomial "
-                               "variance (Agresti-Coull), clipped to the certified bounds"));
+                               "(>= 2 points each); 95% interval from the per-box sample "
+                               "variances (>= 50 hits) or else the pooled binomial variance "
+                               "(Agresti-Coull, conservative), clipped to the certified bounds"));
   });
 }
 

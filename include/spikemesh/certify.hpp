@@ -7,6 +7,8 @@
 #include "spikemesh/case.hpp"
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace spikemesh {
@@ -17,17 +19,67 @@ struct Interval {
   double hi = 0.0;
 };
 
-/// Sound bounds of f over boxes. Layers are propagated as intervals (exact images through the
-/// monotone activations); a first layer whose neurons each read one input is exploited: every
-/// second-layer pre-activation is a sum of one-dimensional functions of single coordinates, and
-/// each is bounded exactly over its edge (piecewise-linear activations: at the ends and kinks;
-/// smooth ones: interval bounds on 16 sub-edges).
+/// How BoxBounder bounds the layers after the first.
+enum class BoundMethod : std::uint8_t {
+  Auto,     ///< Linear, except where the first two layers are already bounded exactly (separable)
+  Interval, ///< interval arithmetic (plus the exact per-axis ranges of a separable first layer)
+  Linear,   ///< also CROWN/DeepPoly back-substitution, intersected with the intervals
+};
+
+/// "auto", "interval" or "linear"; parse_bound_method throws InvalidParameter("bounds").
+std::string bound_method_name(BoundMethod m);
+BoundMethod parse_bound_method(const std::string& name);
+
+namespace detail {
+struct DenseNetwork;
+struct BackSubScratch;
+} // namespace detail
+
+/// Per-thread buffers of BoxBounder::bound().
+struct BoundScratch {
+  BoundScratch();
+  ~BoundScratch();
+  std::vector<std::vector<Interval>> z; ///< pre-activation bounds per layer
+  std::vector<Interval> act, crown, term;
+  std::vector<double> sens, sens_next, score;
+  std::unique_ptr<detail::BackSubScratch> backsub;
+};
+
+/// Bounds of f over a box, and the axis whose edge contributes most to their width.
+struct BoxBound {
+  Interval f;
+  int split_axis = 0;
+};
+
+/// Sound bounds of f over axis-aligned boxes. Layers are propagated as intervals (exact images
+/// through the monotone activations). A first layer whose neurons each read one input is
+/// exploited: every second-layer pre-activation is a sum of one-dimensional functions of single
+/// coordinates, and each is bounded exactly over its edge (piecewise-linear activations: at the
+/// ends and kinks; smooth ones: interval bounds on 16 sub-edges). For ReLU/PReLU networks the
+/// linear relaxation of CROWN/DeepPoly tightens every later layer (BoundMethod::Linear).
+///
+/// The split axis maximises edge contribution x sensitivity: the width of the axis's exact
+/// one-dimensional terms (separable networks) or edge x |first-layer weights| (others), each
+/// weighted by an upper bound of |d f / d neuron| propagated back through the layers.
 class BoxBounder {
 public:
-  explicit BoxBounder(const Network& net);
+  explicit BoxBounder(const Network& net, BoundMethod method = BoundMethod::Auto);
+  ~BoxBounder();
+  BoxBounder(const BoxBounder&) = delete;
+  BoxBounder& operator=(const BoxBounder&) = delete;
+
   /// Bounds of f over the box [lo, hi] (arrays of in_dim coordinates).
   Interval bound(const double* lo, const double* hi) const;
+  /// The same, with the split axis, reusing @p s (one per thread; bound() is const and safe to
+  /// call concurrently).
+  BoxBound bound(const double* lo, const double* hi, BoundScratch& s) const;
+  /// Only the pre-activation bounds of every layer, into s.z (no split axis).
+  void bound_layers(const double* lo, const double* hi, BoundScratch& s) const;
   bool separable() const { return m_separable; }
+  /// Whether the linear relaxation is in use (it needs piecewise-linear hidden layers).
+  bool linear() const { return m_dense != nullptr; }
+  /// The method in effect: "interval", "interval+separable", "linear" or "linear+separable".
+  std::string description() const;
 
 private:
   struct AxisTerm { ///< sum_e w_e act0(a_e x_k + c_e) over one second-layer row's entries on axis k
@@ -35,18 +87,29 @@ private:
     std::vector<double> w, a, c;
   };
   Interval axis_term_range(const AxisTerm& t, double lo, double hi) const;
+  void init_separable();
+  int split_axis(const double* lo, const double* hi, BoundScratch& s) const;
 
   const Network* m_net;
   bool m_separable = false;
+  std::vector<int> m_axis;                   ///< separable: the input each first-layer neuron reads
+  std::vector<double> m_a0;                  ///< separable: its weight
   std::vector<AxisTerm> m_terms;             ///< unique (axis, weights) groups
   std::vector<std::vector<int>> m_row_terms; ///< [layer-1 row] -> indices into m_terms
+  std::unique_ptr<detail::DenseNetwork> m_dense;
 };
 
 struct CertifyOptions {
   std::int64_t box_budget = 1000000; ///< boxes bounded before sampling
-  std::int64_t samples = 100000;     ///< points sampled in the undecided boxes (at least 2 each)
+  std::int64_t samples = 1000000;    ///< points sampled in the undecided boxes (at least 2 each)
+  /// > 0: sample in rounds, a pilot of about samples/64 and then what the pilot's variance
+  /// projects, until the 95 % half-width is at most this fraction of the estimate (or `samples`
+  /// are spent: then `samples` is a cap). 0: one round of `samples`.
+  double target_rel_ci = 0.0;
   std::uint64_t seed = 1;
   double tau = 0.0;
+  BoundMethod bounds = BoundMethod::Auto;
+  int threads = 0; ///< OpenMP threads; 0: the default. Results do not depend on it.
 };
 
 struct CertifyResult {
@@ -60,9 +123,18 @@ struct CertifyResult {
   std::int64_t boxes_outside = 0;
   std::int64_t boxes_undecided = 0;
   std::int64_t samples_used = 0;
+  std::int64_t sampling_rounds = 0;
   std::int64_t network_evaluations = 0; ///< box bounds + sampled points
   double wall_seconds = 0.0;
+  std::string bound_method; ///< BoxBounder::description()
+  /// How the interval was formed: "stratified" (per-box sample variances, >= 50 hits),
+  /// "binomial (fewer than 50 hits)" (conservative), "exact" (nothing undecided) or "bounds"
+  /// (no samples: the interval is [lower, upper]).
+  std::string ci_method;
 };
+
+/// Clopper-Pearson (exact binomial) 95 % interval of a proportion: @p x successes in @p n trials.
+Interval clopper_pearson_95(std::int64_t x, std::int64_t n);
 
 /// Certifies the measure of {x in [lo, hi]^d : |f(x)| > tau} for the case's network.
 CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,

@@ -368,6 +368,31 @@ class Certify(CliCase):
             self.assertEqual(int(f["certify"].attrs["box_budget"]), 20000)
             self.assertEqual(int(f["results"].attrs["boxes_processed"]), j["boxes_processed"])
 
+    def test_target_half_width_and_linear_bounds(self):
+        out = self.path("t.h5")
+        j = json.loads(self.run_cli("run", "--method", "certify", "--dim", "6",
+                                    "--train-per-axis", "3", "--bias", "5.5", "--box-budget",
+                                    "20000", "--samples", "50000000", "--target-rel-ci", "0.03",
+                                    "--bounds", "linear", "--out", out, "--json").stdout)
+        half = 0.5 * (j["volume_ci_high"] - j["volume_ci_low"])
+        self.assertLessEqual(half, 0.03 * j["volume_estimate"])
+        self.assertLess(j["samples_used"], 50000000)
+        self.assertEqual(j["bound_method"], "linear+separable")
+        self.assertEqual(j["ci_method"], "stratified")
+        self.assertLessEqual(j["volume_ci_low"], rho(6, 0.5))
+        self.assertGreaterEqual(j["volume_ci_high"], rho(6, 0.5))
+        with h5py.File(out) as f:
+            self.assertEqual(f["certify"].attrs["bound_method_requested"], "linear")
+            self.assertEqual(int(f["certify"].attrs["sampling_rounds"]), j["sampling_rounds"])
+            self.assertAlmostEqual(float(f["certify"].attrs["target_rel_ci"]), 0.03)
+
+    def test_bad_certify_options_name_the_field(self):
+        for args, field in ((["--bounds", "exact"], "--bounds"),
+                            (["--target-rel-ci", "-1"], "--target-rel-ci")):
+            p = self.run_cli("run", "--method", "certify", *args, expect=2)
+            self.assertIn(field, p.stderr)
+            self.assert_no_output_files()
+
 
 class Landscape(CliCase):
     def test_s2_verdict_and_surface_file(self):
