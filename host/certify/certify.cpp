@@ -276,8 +276,8 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   std::vector<std::int64_t> hits(left.size(), 0), n(left.size(), 0);
   std::int64_t round_size = opt.samples;
   if (opt.target_rel_ci > 0.0) {
-    round_size =
-        std::min(opt.samples, std::max<std::int64_t>(2 * res.boxes_undecided, opt.samples / 64));
+    // A pilot: 4 points per box, at least 10^5; then what its variance projects.
+    round_size = std::min(opt.samples, std::max<std::int64_t>(4 * res.boxes_undecided, 100000));
   }
   std::vector<std::int64_t> m(left.size());
   std::vector<std::vector<double>> xs(static_cast<std::size_t>(threads));
@@ -340,11 +340,12 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
     const bool met = opt.target_rel_ci > 0.0 && res.volume_estimate > 0.0 &&
                      half_width <= opt.target_rel_ci * res.volume_estimate;
     if (opt.target_rel_ci <= 0.0 || met || res.samples_used >= opt.samples) break;
-    // The variance falls as 1/samples: aim 10 % past the projected need (double without hits).
+    // The variance falls as 1/samples: aim 10 % past the projected need, but grow at most 8x
+    // per round (a pilot with few hits projects poorly); double without hits.
     double next = static_cast<double>(res.samples_used);
     if (res.volume_estimate > 0.0) {
       const double ratio = half_width / (opt.target_rel_ci * res.volume_estimate);
-      next *= 1.1 * ratio * ratio - 1.0;
+      next *= std::min(8.0, 1.1 * ratio * ratio - 1.0);
     }
     round_size = std::min<std::int64_t>(
         opt.samples - res.samples_used,

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 namespace spikemesh::cli {
 namespace {
@@ -84,7 +85,14 @@ int landscape_command(const Options& o, const Invocation& inv) {
   const Directions dirs = parse_directions(o.directions, c.theta_star.size());
   io::LandscapeRecord rec;
   rec.c = &c;
-  rec.mesh = landscape_mesh(c, dirs, o.range, points, o.cp.seed, o.threads);
+  rec.mesh = landscape_directions(c, dirs, o.range, points, o.cp.seed);
+  std::string why;
+  if (o.backend == Backend::Cpu || !landscape_loss_cuda(c, rec.mesh, &why)) {
+    if (o.backend == Backend::Cuda) throw std::runtime_error("--backend cuda: " + why);
+    if (o.backend == Backend::Auto && !o.quiet && !o.json)
+      std::fprintf(stderr, "spikemesh: no CUDA landscape (%s); using the CPU\n", why.c_str());
+    landscape_loss_cpu(c, rec.mesh, o.threads);
+  }
   VerdictOptions vo;
   vo.directions_per_radius = o.perturbations;
   vo.seed = o.cp.seed;
@@ -124,12 +132,13 @@ int landscape_command(const Options& o, const Invocation& inv) {
     eig += "]";
     std::printf("{\"case\": %s, \"verdict\": %s, \"loss\": %s, \"global_loss\": %s, "
                 "\"global_source\": %s, \"grad_norm\": %s, \"min_loss_change\": %s, "
-                "\"hessian_eigenvalues\": %s, \"parameters\": %zu, \"out\": %s}\n",
+                "\"hessian_eigenvalues\": %s, \"parameters\": %zu, \"backend\": %s, "
+                "\"out\": %s}\n",
                 json_string(c.name).c_str(), json_string(v.verdict).c_str(),
                 json_number(v.loss).c_str(), json_number(v.global_loss).c_str(),
                 json_string(v.global_source).c_str(), json_number(v.grad_norm).c_str(),
                 json_number(v.min_loss_change).c_str(), eig.c_str(), c.theta_star.size(),
-                json_string(out).c_str());
+                json_string(rec.mesh.backend).c_str(), json_string(out).c_str());
   } else if (!o.quiet) {
     std::printf("case     %s: %s (%zu free parameters)\n", c.name.c_str(), c.description.c_str(),
                 c.theta_star.size());
@@ -147,8 +156,8 @@ int landscape_command(const Options& o, const Invocation& inv) {
         std::printf(" %.4g", e);
       std::printf("\n");
     }
-    std::printf("wrote    %s (%dx%d %s landscape)\n", out.c_str(), points, points,
-                directions_name(dirs).c_str());
+    std::printf("wrote    %s (%dx%d %s landscape, losses on the %s)\n", out.c_str(), points,
+                points, directions_name(dirs).c_str(), rec.mesh.backend.c_str());
   }
   return 0;
 }

@@ -453,6 +453,7 @@ void write_landscape(const std::string& path, const LandscapeRecord& rec) {
       if (!rec.c->theta_global.empty())
         h5::write_dataset(g.id(), "theta_global", rec.c->theta_global);
       h5::write_attr(g.id(), "directions", directions_name(m.directions));
+      h5::write_attr(g.id(), "backend", m.backend);
       h5::write_attr(g.id(), "meaning",
                      std::string("train_loss[i, j] = F(theta_star + "
                                  "xcoordinates[i] u + ycoordinates[j] v), F = "

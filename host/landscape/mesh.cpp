@@ -6,6 +6,11 @@
 
 #include "random.hpp"
 
+#if defined(SPIKEMESH_HAS_CUDA)
+#include "landscape_loss.hpp"
+#include "spikemesh/evaluator.hpp"
+#endif
+
 #include <omp.h>
 
 #include <cmath>
@@ -66,8 +71,8 @@ std::string directions_name(Directions d) {
   return "random";
 }
 
-LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double range, int points,
-                             std::uint64_t seed, int threads) {
+LandscapeMesh landscape_directions(const LandscapeCase& c, Directions dirs, double range,
+                                   int points, std::uint64_t seed) {
   const std::size_t n = c.theta_star.size();
   if (points < 2)
     throw InvalidParameter("points-per-axis", "a landscape needs >= 2 points per axis");
@@ -103,6 +108,12 @@ LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double ran
     m.xcoordinates.push_back(t);
     m.ycoordinates.push_back(t);
   }
+  return m;
+}
+
+void landscape_loss_cpu(const LandscapeCase& c, LandscapeMesh& m, int threads) {
+  const std::size_t n = c.theta_star.size();
+  const int points = static_cast<int>(m.xcoordinates.size());
   const LossFunction F(c);
   m.train_loss.assign(static_cast<std::size_t>(points) * static_cast<std::size_t>(points), 0.0);
 #pragma omp parallel for schedule(dynamic, 4)                                                      \
@@ -118,6 +129,26 @@ LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double ran
                    static_cast<std::size_t>(j)] = F(t);
     }
   }
+  m.backend = "cpu";
+}
+
+bool landscape_loss_cuda([[maybe_unused]] const LandscapeCase& c,
+                         [[maybe_unused]] LandscapeMesh& m, std::string* why) {
+#if defined(SPIKEMESH_HAS_CUDA)
+  if (!cuda_available(why)) return false;
+  if (!cuda::landscape_loss(c, m, why)) return false;
+  m.backend = "cuda";
+  return true;
+#else
+  if (why) *why = "built without the CUDA backend";
+  return false;
+#endif
+}
+
+LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double range, int points,
+                             std::uint64_t seed, int threads) {
+  LandscapeMesh m = landscape_directions(c, dirs, range, points, seed);
+  landscape_loss_cpu(c, m, threads);
   return m;
 }
 

@@ -102,7 +102,7 @@ private:
 struct CertifyOptions {
   std::int64_t box_budget = 1000000; ///< boxes bounded before sampling
   std::int64_t samples = 1000000;    ///< points sampled in the undecided boxes (at least 2 each)
-  /// > 0: sample in rounds, a pilot of about samples/64 and then what the pilot's variance
+  /// > 0: sample in rounds, a pilot (4 points per box, at least 10^5) and then what its variance
   /// projects, until the 95 % half-width is at most this fraction of the estimate (or `samples`
   /// are spent: then `samples` is a cap). 0: one round of `samples`.
   double target_rel_ci = 0.0;

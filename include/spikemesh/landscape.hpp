@@ -47,6 +47,10 @@ LandscapeCase make_landscape_case(const std::string& name, std::uint64_t seed = 
 /// Every dense weight and bias of @p net free, theta* = its current values.
 std::vector<ParamRef> all_dense_params(const Network& net);
 
+/// Where each free parameter sits in the packed parameters of @p packed.
+std::vector<std::int64_t> packed_offsets(const PackedNetwork<double>& packed,
+                                         const std::vector<ParamRef>& free);
+
 /// Evaluates the sum-of-squares training loss F(theta) = sum_i (y_i - f_theta(x_i))^2 in double.
 class LossFunction {
 public:
@@ -91,8 +95,19 @@ struct LandscapeMesh {
   std::vector<double> u, v; ///< unit-free direction vectors, [free.size()]
   std::vector<double> xcoordinates, ycoordinates;
   std::vector<double> train_loss; ///< [x.size()][y.size()], row-major
+  std::string backend;            ///< where train_loss was computed: "cpu" or "cuda"
 };
 
+/// The mesh's directions and coordinates (train_loss left empty).
+LandscapeMesh landscape_directions(const LandscapeCase& c, Directions dirs, double range,
+                                   int points, std::uint64_t seed);
+/// Fills m.train_loss on the CPU (OpenMP over mesh points).
+void landscape_loss_cpu(const LandscapeCase& c, LandscapeMesh& m, int threads);
+/// Fills m.train_loss on the GPU: one thread block per mesh point, the block's threads share the
+/// training points. Returns false, with the reason in @p why, when the CUDA backend is not
+/// built, no device is usable, or a layer is wider than the kernel's buffers (256).
+bool landscape_loss_cuda(const LandscapeCase& c, LandscapeMesh& m, std::string* why);
+/// landscape_directions() then landscape_loss_cpu().
 LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double range, int points,
                              std::uint64_t seed, int threads);
 
