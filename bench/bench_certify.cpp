@@ -115,9 +115,10 @@ void c1_tables(bool quick) {
 }
 
 void crown_table(bool quick) {
-  std::printf("\n### Interval against linear (CROWN) bounds: random ReLU network 4-24-24-24-1, "
-              "weights x 3, tau = median |f|\n\n| bounds | box budget | undecided volume | time (s) |\n"
-              "|---|---|---|---|\n");
+  std::printf(
+      "\n### Interval against linear (CROWN) bounds: random ReLU network 4-24-24-24-1, "
+      "weights x 3, tau = median |f|\n\n| bounds | box budget | undecided volume | time (s) |\n"
+      "|---|---|---|---|\n");
   Network net = testing::random_network(11, 4, {24, 24, 24}, Activation::ReLU);
   for (Layer& L : net.layers) { // weights ~ U(-3, 3)/sqrt(in): f varies over the cube
     for (double& w : L.weight)

@@ -2,10 +2,10 @@
 /// @brief The loss-landscape kernel: each block materialises theta* + x u + y v for its mesh
 /// point (in shared memory when it fits), its threads share the training points, and a CUB block
 /// reduction sums the squared residuals.
+#include "spikemesh/math/forward.hpp"
+
 #include "cuda_check.hpp"
 #include "landscape_loss.hpp"
-
-#include "spikemesh/math/forward.hpp"
 
 #include <cub/block/block_reduce.cuh>
 
@@ -38,8 +38,8 @@ __global__ void __launch_bounds__(kThreads) landscape_loss_kernel(LandscapeArgs 
     double sum = 0.0;
     for (int t = static_cast<int>(threadIdx.x); t < a.n_train; t += blockDim.x) {
       const double r =
-          a.train_y[t] - forward(v, a.train_x + static_cast<std::int64_t>(t) * a.in_dim, buf_a,
-                                 buf_b);
+          a.train_y[t] -
+          forward(v, a.train_x + static_cast<std::int64_t>(t) * a.in_dim, buf_a, buf_b);
       sum += r * r;
     }
     const double total = Reduce(temp).Sum(sum);

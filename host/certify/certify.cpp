@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <queue>
@@ -247,6 +248,7 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
     }
     for (std::size_t c = 0; c < 2 * batch; ++c)
       classify(&child[c * 2 * d], &child[c * 2 * d + d], child_volume[c], bounds[c]);
+    if (opt.progress) opt.progress("boxes", res.boxes_processed, opt.box_budget);
   }
   res.certified_volume_lower = inside.value();
 
@@ -284,6 +286,7 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   std::vector<BoxEvaluator> evals(static_cast<std::size_t>(threads), BoxEvaluator(net));
   for (std::uint64_t round = 0;; ++round) {
     std::int64_t drawn = 0;
+    std::atomic<std::int64_t> round_done{0};
     for (std::size_t i = 0; i < left.size(); ++i) {
       m[i] = std::max<std::int64_t>(
           2, std::llround(static_cast<double>(round_size) * store.volume(left[i]) / undecided));
@@ -296,11 +299,15 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
       rng = splitmix64(rng) ^ (0x8CB92BA72F3D8DD7ULL * (round + 1));
       hits[i] += sample_box(bounder, evals[t], store.lo(left[i]), store.hi(left[i]), d, m[i],
                             opt.tau, splitmix64(rng), scratch[t], xs[t]);
+      const std::int64_t done = round_done.fetch_add(m[i], std::memory_order_relaxed) + m[i];
+      if (t == 0 && opt.progress && i % 1024 == 0)
+        opt.progress("samples", res.samples_used + done, res.samples_used + drawn);
     }
     for (std::size_t i = 0; i < left.size(); ++i)
       n[i] += m[i];
     res.samples_used += drawn;
     ++res.sampling_rounds;
+    if (opt.progress) opt.progress("samples", res.samples_used, res.samples_used);
 
     // Unbiased stratified estimate; its variance from the per-box sample variances.
     CompensatedSum estimate, variance;

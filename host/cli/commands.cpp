@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <numeric>
 #include <unistd.h>
 
@@ -183,7 +184,18 @@ int certify_command(const Options& o, const Invocation& inv) {
   rec.options.target_rel_ci = o.target_rel_ci;
   rec.options.bounds = parse_bound_method(o.bounds);
   rec.options.threads = o.threads;
+  std::unique_ptr<ProgressLine> progress;
+  std::string phase;
+  rec.options.progress = [&](const char* unit, std::int64_t done, std::int64_t total) {
+    if (phase != unit) { // a new phase: boxes, then samples
+      progress =
+          std::make_unique<ProgressLine>(stderr, !o.quiet && isatty(STDERR_FILENO) != 0, 2.0, unit);
+      phase = unit;
+    }
+    (*progress)(done, total);
+  };
   rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  progress.reset(); // ends the progress line before the summary
   rec.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);

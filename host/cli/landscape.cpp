@@ -156,8 +156,8 @@ int landscape_command(const Options& o, const Invocation& inv) {
         std::printf(" %.4g", e);
       std::printf("\n");
     }
-    std::printf("wrote    %s (%dx%d %s landscape, losses on the %s)\n", out.c_str(), points,
-                points, directions_name(dirs).c_str(), rec.mesh.backend.c_str());
+    std::printf("wrote    %s (%dx%d %s landscape, losses on the %s)\n", out.c_str(), points, points,
+                directions_name(dirs).c_str(), rec.mesh.backend.c_str());
   }
   return 0;
 }

@@ -12,8 +12,10 @@ namespace spikemesh::cli {
 /// Rewrites one line on @p out at most twice a second, starting after @p delay_s seconds.
 class ProgressLine {
 public:
-  ProgressLine(std::FILE* out, bool enabled, double delay_s = 2.0)
-      : m_out(out), m_enabled(enabled), m_delay(delay_s), m_start(Clock::now()), m_last(m_start) {}
+  /// @p unit names what is counted ("points", "boxes", "samples").
+  ProgressLine(std::FILE* out, bool enabled, double delay_s = 2.0, const char* unit = "points")
+      : m_out(out), m_enabled(enabled), m_delay(delay_s), m_unit(unit), m_start(Clock::now()),
+        m_last(m_start) {}
   ~ProgressLine() { finish(); }
 
   void operator()(index_t done, index_t total) {
@@ -24,9 +26,9 @@ public:
     m_last = now;
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-    std::fprintf(m_out, "\r[spikemesh] %5.1f%%  %.3g / %.3g points  %.3g points/s  ETA %.0f s   ",
+    std::fprintf(m_out, "\r[spikemesh] %5.1f%%  %.3g / %.3g %s  %.3g %s/s  ETA %.0f s   ",
                  100.0 * static_cast<double>(done) / static_cast<double>(total),
-                 static_cast<double>(done), static_cast<double>(total), rate, eta);
+                 static_cast<double>(done), static_cast<double>(total), m_unit, rate, m_unit, eta);
     std::fflush(m_out);
     m_printed = true;
   }
@@ -41,6 +43,7 @@ private:
   std::FILE* m_out;
   bool m_enabled;
   double m_delay;
+  const char* m_unit;
   Clock::time_point m_start, m_last;
   bool m_printed = false;
 };

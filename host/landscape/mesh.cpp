@@ -7,8 +7,9 @@
 #include "random.hpp"
 
 #if defined(SPIKEMESH_HAS_CUDA)
-#include "landscape_loss.hpp"
 #include "spikemesh/evaluator.hpp"
+
+#include "landscape_loss.hpp"
 #endif
 
 #include <omp.h>
@@ -132,8 +133,8 @@ void landscape_loss_cpu(const LandscapeCase& c, LandscapeMesh& m, int threads) {
   m.backend = "cpu";
 }
 
-bool landscape_loss_cuda([[maybe_unused]] const LandscapeCase& c,
-                         [[maybe_unused]] LandscapeMesh& m, std::string* why) {
+bool landscape_loss_cuda([[maybe_unused]] const LandscapeCase& c, [[maybe_unused]] LandscapeMesh& m,
+                         std::string* why) {
 #if defined(SPIKEMESH_HAS_CUDA)
   if (!cuda_available(why)) return false;
   if (!cuda::landscape_loss(c, m, why)) return false;

@@ -7,6 +7,7 @@
 #include "spikemesh/case.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,6 +111,9 @@ struct CertifyOptions {
   double tau = 0.0;
   BoundMethod bounds = BoundMethod::Auto;
   int threads = 0; ///< OpenMP threads; 0: the default. Results do not depend on it.
+  /// Called after every subdivision batch ("boxes", boxes bounded, budget) and sampling round
+  /// ("samples", samples drawn, samples planned so far); may be empty.
+  std::function<void(const char* unit, std::int64_t done, std::int64_t total)> progress;
 };
 
 struct CertifyResult {
