@@ -211,6 +211,12 @@ void BoxBounder::init_separable() {
       }
     }
   }
+  m_row_ptr.assign(1, 0); // flattened for the hot loop of bound_layers()
+  for (const std::vector<int>& terms : m_row_terms) {
+    m_row_idx.insert(m_row_idx.end(), terms.begin(), terms.end());
+    m_row_ptr.push_back(static_cast<int>(m_row_idx.size()));
+  }
+  m_row_terms.clear();
   m_axis = std::move(axis);
   m_a0 = std::move(a0);
   m_separable = true;
@@ -295,19 +301,23 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
       const int k = m_terms[i].axis;
       s.term[i] = axis_term_range(m_terms[i], lo[k], hi[k]);
     }
+    s.term_mag.resize(m_terms.size());
+    for (std::size_t i = 0; i < m_terms.size(); ++i)
+      s.term_mag[i] = std::max(std::fabs(s.term[i].lo), std::fabs(s.term[i].hi));
     const Layer& L1 = net.layers[1];
     s.z[1].resize(static_cast<std::size_t>(L1.out));
-    for (int r = 0; r < L1.out; ++r) {
-      Interval v{L1.bias[static_cast<std::size_t>(r)], L1.bias[static_cast<std::size_t>(r)]};
+    const Interval* term = s.term.data();
+    const double* term_mag = s.term_mag.data();
+    for (std::size_t r = 0; r < static_cast<std::size_t>(L1.out); ++r) {
+      Interval v{L1.bias[r], L1.bias[r]};
       double mag = std::fabs(v.lo);
-      for (int t : m_row_terms[static_cast<std::size_t>(r)]) {
-        v.lo += s.term[static_cast<std::size_t>(t)].lo;
-        v.hi += s.term[static_cast<std::size_t>(t)].hi;
-        mag += std::max(std::fabs(s.term[static_cast<std::size_t>(t)].lo),
-                        std::fabs(s.term[static_cast<std::size_t>(t)].hi));
+      for (int e = m_row_ptr[r]; e < m_row_ptr[r + 1]; ++e) {
+        const std::size_t t = static_cast<std::size_t>(m_row_idx[static_cast<std::size_t>(e)]);
+        v.lo += term[t].lo;
+        v.hi += term[t].hi;
+        mag += term_mag[t];
       }
-      s.z[1][static_cast<std::size_t>(r)] =
-          widen(v, mag, m_row_terms[static_cast<std::size_t>(r)].size());
+      s.z[1][r] = widen(v, mag, static_cast<std::size_t>(m_row_ptr[r + 1] - m_row_ptr[r]));
     }
     first = 2;
   } else {
@@ -347,7 +357,8 @@ int BoxBounder::split_axis(const double* lo, const double* hi, BoundScratch& s) 
   if (m_separable) {
     for (std::size_t r = 0; r < s.sens.size(); ++r) {
       if (s.sens[r] == 0.0) continue;
-      for (int t : m_row_terms[r]) {
+      for (int e = m_row_ptr[r]; e < m_row_ptr[r + 1]; ++e) {
+        const int t = m_row_idx[static_cast<std::size_t>(e)];
         const Interval& w = s.term[static_cast<std::size_t>(t)];
         s.score[static_cast<std::size_t>(m_terms[static_cast<std::size_t>(t)].axis)] +=
             s.sens[r] * (w.hi - w.lo);

@@ -42,6 +42,7 @@ struct BoundScratch {
   ~BoundScratch();
   std::vector<std::vector<Interval>> z; ///< pre-activation bounds per layer
   std::vector<Interval> act, crown, term;
+  std::vector<double> term_mag;
   std::vector<double> sens, sens_next, score;
   std::unique_ptr<detail::BackSubScratch> backsub;
 };
@@ -96,7 +97,8 @@ private:
   std::vector<int> m_axis;                   ///< separable: the input each first-layer neuron reads
   std::vector<double> m_a0;                  ///< separable: its weight
   std::vector<AxisTerm> m_terms;             ///< unique (axis, weights) groups
-  std::vector<std::vector<int>> m_row_terms; ///< [layer-1 row] -> indices into m_terms
+  std::vector<std::vector<int>> m_row_terms; ///< [layer-1 row] -> indices into m_terms (setup)
+  std::vector<int> m_row_ptr, m_row_idx;     ///< the same as CSR
   std::unique_ptr<detail::DenseNetwork> m_dense;
 };
 
