@@ -103,6 +103,17 @@ TEST(Certify, LinearRelaxationIsTighterThanIntervals) {
   EXPECT_LT(width_linear, 0.7 * width_interval);
 }
 
+TEST(Certify, AutoKeepsToIntervalsWhereBackSubstitutionIsTooCostly) {
+  // 8-400-400-1: 2.9e6 multiply-adds per box, above Auto's 2e6; an explicit request still runs.
+  const Network big = testing::random_network(1, 8, {400, 400}, Activation::ReLU);
+  EXPECT_FALSE(BoxBounder(big, BoundMethod::Auto).linear());
+  EXPECT_TRUE(BoxBounder(big, BoundMethod::Linear).linear());
+  const Network small = testing::random_network(1, 8, {40, 40}, Activation::ReLU);
+  EXPECT_TRUE(BoxBounder(small, BoundMethod::Auto).linear());
+  const Network smooth = testing::random_network(1, 8, {40, 40}, Activation::Tanh);
+  EXPECT_FALSE(BoxBounder(smooth, BoundMethod::Linear).linear()); // not piecewise linear
+}
+
 TEST(Certify, LinearRelaxationDecidesMoreVolume) {
   const Network net = testing::random_network(3, 3, {16, 16, 16}, Activation::ReLU);
   // tau at the median of |f|: about half the cube is spike region.

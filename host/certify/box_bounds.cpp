@@ -109,8 +109,10 @@ void abs_transpose_times(const Layer& L, const std::vector<double>& in, std::vec
   }
 }
 
-/// Dense weights bigger than this make the back-substitution too slow per box: intervals only.
-constexpr std::int64_t kMaxLinearEntries = std::int64_t(1) << 22;
+/// Back-substitution cost per box above which Auto keeps to intervals (about 1 ms a box), and
+/// above which even an explicit request does (about 1 s a box).
+constexpr double kAutoLinearCost = 2e6;
+constexpr double kMaxLinearCost = 2e9;
 
 } // namespace
 
@@ -148,8 +150,9 @@ BoxBounder::BoxBounder(const Network& net, BoundMethod method) : m_net(&net) {
   // directly, back-substitution rarely tightens anything: Auto keeps to intervals there.
   const bool wanted = method == BoundMethod::Linear ||
                       (method == BoundMethod::Auto && !(m_separable && net.layers.size() == 3));
-  if (wanted && detail::DenseNetwork::supported(net, kMaxLinearEntries))
-    m_dense = std::make_unique<detail::DenseNetwork>(net);
+  const double cost = detail::DenseNetwork::cost_per_box(net);
+  const double limit = method == BoundMethod::Linear ? kMaxLinearCost : kAutoLinearCost;
+  if (wanted && cost >= 0.0 && cost <= limit) m_dense = std::make_unique<detail::DenseNetwork>(net);
 }
 
 void BoxBounder::init_separable() {

@@ -24,16 +24,19 @@ Relaxation relax(Activation act, double alpha, double l, double u) {
   return {chord_a, chord_c - slack, through, 0.0};                  // concave: chord below
 }
 
-bool DenseNetwork::supported(const Network& net, std::int64_t max_entries) {
-  std::int64_t entries = 0;
-  for (std::size_t l = 0; l < net.layers.size(); ++l) {
-    const Layer& L = net.layers[l];
+double DenseNetwork::cost_per_box(const Network& net) {
+  for (const Layer& L : net.layers) {
     const bool pl =
         L.act == Activation::ReLU || L.act == Activation::PReLU || L.act == Activation::Identity;
-    if (!pl) return false;
-    entries += static_cast<std::int64_t>(L.in) * L.out;
+    if (!pl) return -1.0;
   }
-  return entries <= max_entries;
+  // Layer i's rows are substituted through every dense layer below it (twice: both bounds).
+  double below = 0.0, cost = 0.0;
+  for (const Layer& L : net.layers) {
+    cost += 2.0 * static_cast<double>(L.out) * below;
+    below += static_cast<double>(L.in) * static_cast<double>(L.out);
+  }
+  return cost;
 }
 
 DenseNetwork::DenseNetwork(const Network& net) : in_dim(net.in_dim) {

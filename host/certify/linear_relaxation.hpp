@@ -32,9 +32,9 @@ struct DenseNetwork {
   std::vector<DenseLayer> layers;
   int in_dim = 0;
 
-  /// Whether the linear relaxation applies: every hidden activation piecewise linear and the
-  /// dense form at most @p max_entries weights.
-  static bool supported(const Network& net, std::int64_t max_entries);
+  /// Multiply-adds of one box's back-substitution (all layers), or -1 when the relaxation does
+  /// not apply (an activation that is not piecewise linear).
+  static double cost_per_box(const Network& net);
   explicit DenseNetwork(const Network& net);
 };
 

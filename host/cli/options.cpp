@@ -142,7 +142,7 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--bounds", o.bounds,
                  "certify: auto | interval | linear (CROWN/DeepPoly back-substitution for "
                  "ReLU/PReLU networks; auto uses it unless exact per-axis ranges already bound "
-                 "the layer before the output)")
+                 "the layer before the output or it would cost over 2e6 multiply-adds a box)")
       ->check(CLI::IsMember({"auto", "interval", "linear"}))
       ->group(kRun);
   app.add_option("--shard", o.shard,
