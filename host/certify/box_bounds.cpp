@@ -17,23 +17,9 @@
 namespace spikemesh {
 namespace {
 
-/// Image of [l, h] under activation @p act (monotone except PReLU with a negative slope).
-Interval act_range(Activation act, double alpha, double l, double h) {
-  const double al = activate(act, l, alpha), ah = activate(act, h, alpha);
-  Interval r{std::min(al, ah), std::max(al, ah)};
-  if (act == Activation::PReLU && alpha < 0.0 && l < 0.0 && h > 0.0) r.lo = std::min(r.lo, 0.0);
-  return r;
-}
-
-bool piecewise_linear(Activation a) {
-  return a == Activation::ReLU || a == Activation::PReLU || a == Activation::Identity;
-}
-
-/// Widens [lo, hi] by the rounding error of a sum whose terms have total magnitude @p mag.
-Interval widen(Interval z, double mag, std::size_t terms) {
-  const double e = static_cast<double>(terms + 2) * DBL_EPSILON * mag;
-  return {z.lo - e, z.hi + e};
-}
+using box_math::act_range;
+using box_math::max_slope;
+using box_math::widen;
 
 /// One layer's pre-activation intervals from input intervals (sparse or dense rows).
 void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Interval>& z) {
@@ -68,25 +54,6 @@ void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Inte
 void activate_all(const Layer& L, std::vector<Interval>& z) {
   for (Interval& v : z)
     v = act_range(L.act, L.alpha, v.lo, v.hi);
-}
-
-/// Upper bound of |act'| over [l, h].
-double max_slope(Activation act, double alpha, const Interval& z) {
-  switch (act) {
-  case Activation::Identity:
-    return 1.0;
-  case Activation::ReLU:
-    return z.hi > 0.0 ? 1.0 : 0.0;
-  case Activation::PReLU:
-    return z.hi <= 0.0 ? std::fabs(alpha) : z.lo >= 0.0 ? 1.0 : std::max(1.0, std::fabs(alpha));
-  case Activation::Softplus:
-    return activate(Activation::Sigmoid, z.hi, 0.0);
-  case Activation::Sigmoid:
-  case Activation::Tanh:
-    break;
-  }
-  const double m = std::clamp(0.0, z.lo, z.hi); // both peak at 0
-  return activate_derivative(act, m, 0.0);
 }
 
 /// out[j] += sum_r |W[r][j]| in[r]: sensitivities one layer back.
@@ -227,50 +194,8 @@ void BoxBounder::init_separable() {
 
 Interval BoxBounder::axis_term_range(const AxisTerm& t, double lo, double hi) const {
   const Layer& L0 = m_net->layers[0];
-  auto g = [&](double x) {
-    double s = 0.0;
-    for (std::size_t e = 0; e < t.w.size(); ++e)
-      s += t.w[e] * activate(L0.act, t.a[e] * x + t.c[e], L0.alpha);
-    return s;
-  };
-  double mag = 0.0;
-  for (std::size_t e = 0; e < t.w.size(); ++e) {
-    mag += std::fabs(t.w[e]) *
-           (std::fabs(t.a[e]) * std::max(std::fabs(lo), std::fabs(hi)) + std::fabs(t.c[e]));
-  }
-  Interval r{INFINITY, -INFINITY};
-  if (piecewise_linear(L0.act)) {
-    // Piecewise linear in x: the extremes sit at the ends or at a kink inside.
-    auto visit = [&](double x) {
-      const double v = g(x);
-      r.lo = std::min(r.lo, v);
-      r.hi = std::max(r.hi, v);
-    };
-    visit(lo);
-    visit(hi);
-    for (std::size_t e = 0; e < t.w.size(); ++e) {
-      if (t.a[e] == 0.0) continue;
-      const double kink = -t.c[e] / t.a[e];
-      if (kink > lo && kink < hi) visit(kink);
-    }
-  } else {
-    // Smooth activations: interval images on sub-edges (sound, tighter than one interval).
-    constexpr int kPieces = 16;
-    for (int p = 0; p < kPieces; ++p) {
-      const double l = lo + (hi - lo) * p / kPieces,
-                   h = p + 1 == kPieces ? hi : lo + (hi - lo) * (p + 1) / kPieces;
-      Interval s{0.0, 0.0};
-      for (std::size_t e = 0; e < t.w.size(); ++e) {
-        const double u1 = t.a[e] * l + t.c[e], u2 = t.a[e] * h + t.c[e];
-        const Interval a = act_range(L0.act, L0.alpha, std::min(u1, u2), std::max(u1, u2));
-        s.lo += std::min(t.w[e] * a.lo, t.w[e] * a.hi);
-        s.hi += std::max(t.w[e] * a.lo, t.w[e] * a.hi);
-      }
-      r.lo = std::min(r.lo, s.lo);
-      r.hi = std::max(r.hi, s.hi);
-    }
-  }
-  return widen(r, mag, 4 * t.w.size());
+  return box_math::axis_term_range(L0.act, L0.alpha, t.w.data(), t.a.data(), t.c.data(),
+                                   static_cast<int>(t.w.size()), lo, hi);
 }
 
 Interval BoxBounder::bound(const double* lo, const double* hi) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spikemesh/case.hpp"
+#include "spikemesh/math/box_math.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -13,12 +14,6 @@
 #include <vector>
 
 namespace spikemesh {
-
-/// A closed interval [lo, hi].
-struct Interval {
-  double lo = 0.0;
-  double hi = 0.0;
-};
 
 /// How BoxBounder bounds the layers after the first.
 enum class BoundMethod : std::uint8_t {
