@@ -10,11 +10,16 @@
 
 #include <omp.h>
 
+#if defined(SPIKEMESH_HAS_CUDA)
+#include "certify_boxes.hpp"
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <queue>
+#include <stdexcept>
 
 namespace spikemesh {
 namespace {
@@ -24,12 +29,7 @@ constexpr std::int64_t kStratifiedHits = 50; ///< below this, the conservative b
 constexpr double kZ95 = 1.959963984540054;
 constexpr double kShrink = 2.0; ///< pseudo-points at the pooled proportion per box
 
-std::uint64_t splitmix64(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+using box_math::splitmix64;
 
 /// Undecided boxes: corners ([2 d] per slot: lower, then upper), volume and split axis; the
 /// slots of split boxes are reused.
@@ -122,7 +122,8 @@ private:
   std::vector<std::vector<double>> m_out;
 };
 
-/// Hits among @p n uniform points of the box drawn from the stream @p rng.
+/// Hits among @p n uniform points of the box, coordinates drawn in order from the stream that
+/// starts at @p rng (box_math::box_stream).
 std::int64_t sample_box(const BoxBounder& bounder, BoxEvaluator& eval, const double* lo,
                         const double* hi, std::size_t d, std::int64_t n, double tau,
                         std::uint64_t rng, BoundScratch& s, std::vector<double>& x) {
@@ -137,6 +138,51 @@ std::int64_t sample_box(const BoxBounder& bounder, BoxEvaluator& eval, const dou
   }
   return hits;
 }
+
+/// The OpenMP engine: BoxBounder per box, box-local sampling with BoxEvaluator.
+class CpuBoxEngine final : public BoxEngine {
+public:
+  CpuBoxEngine(const Network& net, const BoxBounder& bounder, int threads)
+      : m_bounder(&bounder), m_threads(threads), m_scratch(static_cast<std::size_t>(threads)),
+        m_evals(static_cast<std::size_t>(threads), BoxEvaluator(net)),
+        m_x(static_cast<std::size_t>(threads)), m_d(static_cast<std::size_t>(net.in_dim)) {}
+  std::string name() const override { return "cpu"; }
+
+  void bound(const double* boxes, std::size_t count, BoxBound* out) override {
+#pragma omp parallel for schedule(dynamic, 16) num_threads(m_threads) if (count >= 512)
+    for (std::size_t c = 0; c < count; ++c) {
+      const double* lo = boxes + c * 2 * m_d;
+      out[c] = m_bounder->bound(lo, lo + m_d,
+                                m_scratch[static_cast<std::size_t>(omp_get_thread_num())]);
+    }
+  }
+
+  void sample(const double* boxes, std::size_t count, const std::int64_t* m, std::uint64_t seed,
+              std::uint64_t round, std::size_t first, double tau, std::int64_t* hits,
+              const std::function<void(std::int64_t)>& progress) override {
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < count; ++i)
+      total += m[i];
+    std::atomic<std::int64_t> done{0};
+#pragma omp parallel for schedule(dynamic, 64) num_threads(m_threads) if (total >= 100000)
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+      const double* lo = boxes + i * 2 * m_d;
+      hits[i] = sample_box(*m_bounder, m_evals[t], lo, lo + m_d, m_d, m[i], tau,
+                           box_math::box_stream(seed, first + i, round), m_scratch[t], m_x[t]);
+      const std::int64_t now = done.fetch_add(m[i], std::memory_order_relaxed) + m[i];
+      if (t == 0 && progress && i % 1024 == 0) progress(now);
+    }
+  }
+
+private:
+  const BoxBounder* m_bounder;
+  int m_threads;
+  std::vector<BoundScratch> m_scratch;
+  std::vector<BoxEvaluator> m_evals;
+  std::vector<std::vector<double>> m_x;
+  std::size_t m_d;
+};
 
 /// log P(X <= x) for X ~ Binomial(n, p), by summing the terms in log space (x is small).
 double log_binomial_cdf(std::int64_t x, std::int64_t n, double p) {
@@ -159,6 +205,18 @@ double log_binomial_cdf(std::int64_t x, std::int64_t n, double p) {
 }
 
 } // namespace
+
+std::unique_ptr<BoxEngine> make_cuda_box_engine([[maybe_unused]] const Network& net,
+                                                [[maybe_unused]] const BoxBounder& bounder,
+                                                std::string* why) {
+#if defined(SPIKEMESH_HAS_CUDA)
+  if (!cuda_available(why)) return nullptr;
+  return cuda::make_box_engine(net, bounder, why);
+#else
+  if (why) *why = "this build has no CUDA backend";
+  return nullptr;
+#endif
+}
 
 Interval clopper_pearson_95(std::int64_t x, std::int64_t n) {
   const double alpha = 0.025;
@@ -190,6 +248,16 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
   CertifyResult res;
   res.bound_method = bounder.description();
+  std::unique_ptr<BoxEngine> engine;
+  if (opt.backend != Backend::Cpu) {
+    std::string why;
+    engine = make_cuda_box_engine(net, bounder, &why);
+    if (!engine && opt.backend == Backend::Cuda)
+      throw std::runtime_error("--backend cuda: " + why);
+    if (!engine) res.notice = "certify on the CPU: " + why;
+  }
+  if (!engine) engine = std::make_unique<CpuBoxEngine>(net, bounder, threads);
+  res.engine = engine->name();
   CompensatedSum inside;
   BoxStore store(d);
   using Entry = std::pair<double, std::size_t>; // (volume, slot): largest undecided first
@@ -206,10 +274,11 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
     }
   };
   {
-    std::vector<double> blo(d, lo), bhi(d, hi);
-    BoundScratch s;
-    classify(blo.data(), bhi.data(), std::pow(hi - lo, dim),
-             bounder.bound(blo.data(), bhi.data(), s));
+    std::vector<double> root(d, lo);
+    root.resize(2 * d, hi);
+    BoxBound b;
+    engine->bound(root.data(), 1, &b);
+    classify(root.data(), root.data() + d, std::pow(hi - lo, dim), b);
   }
 
   // Subdivision in rounds: the kBatch largest undecided boxes are halved along their split axis
@@ -218,7 +287,6 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   std::vector<double> child; // [2 * batch][2 d]
   std::vector<double> child_volume;
   std::vector<BoxBound> bounds;
-  std::vector<BoundScratch> scratch(static_cast<std::size_t>(threads));
   while (!open.empty() && res.boxes_processed + 2 <= opt.box_budget) {
     const std::size_t batch = std::min<std::size_t>(
         {kBatch, open.size(),
@@ -240,12 +308,7 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
       store.release(id);
     }
     bounds.resize(2 * batch);
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (batch >= 256)
-    for (std::size_t c = 0; c < 2 * batch; ++c) {
-      const double* clo = &child[c * 2 * d];
-      bounds[c] =
-          bounder.bound(clo, clo + d, scratch[static_cast<std::size_t>(omp_get_thread_num())]);
-    }
+    engine->bound(child.data(), 2 * batch, bounds.data());
     for (std::size_t c = 0; c < 2 * batch; ++c)
       classify(&child[c * 2 * d], &child[c * 2 * d + d], child_volume[c], bounds[c]);
     if (opt.progress) opt.progress("boxes", res.boxes_processed, opt.box_budget);
@@ -281,28 +344,28 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
     // A pilot: 4 points per box, at least 10^5; then what its variance projects.
     round_size = std::min(opt.samples, std::max<std::int64_t>(4 * res.boxes_undecided, 100000));
   }
-  std::vector<std::int64_t> m(left.size());
-  std::vector<std::vector<double>> xs(static_cast<std::size_t>(threads));
-  std::vector<BoxEvaluator> evals(static_cast<std::size_t>(threads), BoxEvaluator(net));
+  std::vector<std::int64_t> m(left.size()), round_hits(left.size());
+  std::vector<double> strata(left.size() * 2 * d); // the undecided boxes, contiguous
+  for (std::size_t i = 0; i < left.size(); ++i) {
+    std::copy(store.lo(left[i]), store.lo(left[i]) + d, &strata[i * 2 * d]);
+    std::copy(store.hi(left[i]), store.hi(left[i]) + d, &strata[i * 2 * d + d]);
+  }
   for (std::uint64_t round = 0;; ++round) {
     std::int64_t drawn = 0;
-    std::atomic<std::int64_t> round_done{0};
     for (std::size_t i = 0; i < left.size(); ++i) {
       m[i] = std::max<std::int64_t>(
           2, std::llround(static_cast<double>(round_size) * store.volume(left[i]) / undecided));
       drawn += m[i];
     }
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (drawn >= 100000)
-    for (std::size_t i = 0; i < left.size(); ++i) {
-      const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
-      std::uint64_t rng = opt.seed ^ (0xD1B54A32D192ED03ULL * (i + 1));
-      rng = splitmix64(rng) ^ (0x8CB92BA72F3D8DD7ULL * (round + 1));
-      hits[i] += sample_box(bounder, evals[t], store.lo(left[i]), store.hi(left[i]), d, m[i],
-                            opt.tau, splitmix64(rng), scratch[t], xs[t]);
-      const std::int64_t done = round_done.fetch_add(m[i], std::memory_order_relaxed) + m[i];
-      if (t == 0 && opt.progress && i % 1024 == 0)
-        opt.progress("samples", res.samples_used + done, res.samples_used + drawn);
+    const std::int64_t before = res.samples_used;
+    std::function<void(std::int64_t)> progress;
+    if (opt.progress) {
+      progress = [&](std::int64_t done) { opt.progress("samples", before + done, before + drawn); };
     }
+    engine->sample(strata.data(), left.size(), m.data(), opt.seed, round, 0, opt.tau,
+                   round_hits.data(), progress);
+    for (std::size_t i = 0; i < left.size(); ++i)
+      hits[i] += round_hits[i];
     for (std::size_t i = 0; i < left.size(); ++i)
       n[i] += m[i];
     res.samples_used += drawn;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spikemesh/case.hpp"
+#include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/box_math.hpp"
 
 #include <cstdint>
@@ -109,6 +110,8 @@ struct CertifyOptions {
   double tau = 0.0;
   BoundMethod bounds = BoundMethod::Auto;
   int threads = 0; ///< OpenMP threads; 0: the default. Results do not depend on it.
+  /// Cpu, Cuda (an error when the GPU engine cannot run) or Auto (the GPU when it can).
+  Backend backend = Backend::Cpu;
   /// Called after every subdivision batch ("boxes", boxes bounded, budget) and sampling round
   /// ("samples", samples drawn, samples planned so far); may be empty.
   std::function<void(const char* unit, std::int64_t done, std::int64_t total)> progress;
@@ -129,11 +132,35 @@ struct CertifyResult {
   std::int64_t network_evaluations = 0; ///< box bounds + sampled points
   double wall_seconds = 0.0;
   std::string bound_method; ///< BoxBounder::description()
+  std::string engine;       ///< "cpu" or "cuda": where boxes were bounded and sampled
+  std::string notice;       ///< why Backend::Auto stayed on the CPU (empty otherwise)
   /// How the interval was formed: "stratified" (per-box sample variances, >= 50 hits),
   /// "binomial (fewer than 50 hits)" (conservative), "exact" (nothing undecided) or "bounds"
   /// (no samples: the interval is [lower, upper]).
   std::string ci_method;
 };
+
+/// Bounds and samples batches of boxes for certify_volume(). A box is 2 d doubles: the lower
+/// corner, then the upper corner. Both engines give the same verdicts, split axes and hits.
+class BoxEngine {
+public:
+  virtual ~BoxEngine() = default;
+  virtual std::string name() const = 0;
+  /// Bounds of f over each of @p count boxes and their split axes.
+  virtual void bound(const double* boxes, std::size_t count, BoxBound* out) = 0;
+  /// hits[i] = points with |f| > tau among m[i] uniform points of box i, whose coordinates are
+  /// the consecutive draws of box_math::box_stream(seed, first + i, round). @p progress (may be
+  /// empty) receives the points done so far, from one thread.
+  virtual void sample(const double* boxes, std::size_t count, const std::int64_t* m,
+                      std::uint64_t seed, std::uint64_t round, std::size_t first, double tau,
+                      std::int64_t* hits, const std::function<void(std::int64_t)>& progress) = 0;
+};
+
+/// The GPU engine: nullptr, with the reason in @p why, when the CUDA backend is not built, no
+/// device is usable, the linear relaxation is in use (it runs on the CPU only) or a layer is
+/// wider than the kernels' buffers.
+std::unique_ptr<BoxEngine> make_cuda_box_engine(const Network& net, const BoxBounder& bounder,
+                                                std::string* why);
 
 /// Clopper-Pearson (exact binomial) 95 % interval of a proportion: @p x successes in @p n trials.
 Interval clopper_pearson_95(std::int64_t x, std::int64_t n);

@@ -109,5 +109,31 @@ SM_HOST_DEVICE Interval axis_term_range(Activation act, double alpha, const doub
   return widen(r, mag, 4 * static_cast<std::int64_t>(n));
 }
 
+/// SplitMix64: advances @p s and returns the next value. The k-th call on a state s0 returns
+/// mix(s0 + (k + 1) * 0x9E3779B97F4A7C15), so any draw is also reachable directly (GPU).
+SM_HOST_DEVICE std::uint64_t splitmix_mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+SM_HOST_DEVICE std::uint64_t splitmix64(std::uint64_t& s) {
+  s += 0x9E3779B97F4A7C15ULL;
+  return splitmix_mix(s);
+}
+
+/// The start of box @p box's stream of sampled coordinates in sampling round @p round: the
+/// points of a box are the consecutive draws of this stream, d coordinates each.
+SM_HOST_DEVICE std::uint64_t box_stream(std::uint64_t seed, std::uint64_t box,
+                                        std::uint64_t round) {
+  std::uint64_t rng = seed ^ (0xD1B54A32D192ED03ULL * (box + 1));
+  rng = splitmix64(rng) ^ (0x8CB92BA72F3D8DD7ULL * (round + 1));
+  return splitmix64(rng);
+}
+
+/// A uniform double in [0, 1) from 53 random bits.
+SM_HOST_DEVICE double unit_double(std::uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
 } // namespace box_math
 } // namespace spikemesh
