@@ -152,8 +152,8 @@ public:
 #pragma omp parallel for schedule(dynamic, 16) num_threads(m_threads) if (count >= 512)
     for (std::size_t c = 0; c < count; ++c) {
       const double* lo = boxes + c * 2 * m_d;
-      out[c] = m_bounder->bound(lo, lo + m_d,
-                                m_scratch[static_cast<std::size_t>(omp_get_thread_num())]);
+      out[c] =
+          m_bounder->bound(lo, lo + m_d, m_scratch[static_cast<std::size_t>(omp_get_thread_num())]);
     }
   }
 
@@ -252,8 +252,7 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   if (opt.backend != Backend::Cpu) {
     std::string why;
     engine = make_cuda_box_engine(net, bounder, &why);
-    if (!engine && opt.backend == Backend::Cuda)
-      throw std::runtime_error("--backend cuda: " + why);
+    if (!engine && opt.backend == Backend::Cuda) throw std::runtime_error("--backend cuda: " + why);
     if (!engine) res.notice = "certify on the CPU: " + why;
   }
   if (!engine) engine = std::make_unique<CpuBoxEngine>(net, bounder, threads);

@@ -184,6 +184,7 @@ int certify_command(const Options& o, const Invocation& inv) {
   rec.options.target_rel_ci = o.target_rel_ci;
   rec.options.bounds = parse_bound_method(o.bounds);
   rec.options.threads = o.threads;
+  rec.options.backend = o.backend;
   std::unique_ptr<ProgressLine> progress;
   std::string phase;
   rec.options.progress = [&](const char* unit, std::int64_t done, std::int64_t total) {
@@ -196,7 +197,10 @@ int certify_command(const Options& o, const Invocation& inv) {
   };
   rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   progress.reset(); // ends the progress line before the summary
-  rec.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
+  if (!rec.result.notice.empty() && !o.quiet && !o.json)
+    std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
+  rec.prov = {inv.command_line, rec.result.engine,
+              rec.result.engine == "cuda" ? "certify (cuda)" : "certify (host)", "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
   const CertifyResult& r = rec.result;

@@ -80,11 +80,21 @@ public:
   /// The method in effect: "interval", "interval+separable", "linear" or "linear+separable".
   std::string description() const;
 
-private:
-  struct AxisTerm { ///< sum_e w_e act0(a_e x_k + c_e) over one second-layer row's entries on axis k
+  /// sum_e w_e act0(a_e x_k + c_e): one second-layer row's entries that read axis k.
+  struct AxisTerm {
     int axis = 0;
     std::vector<double> w, a, c;
   };
+  /// The separable form (when separable()): each first-layer neuron's input and weight, the
+  /// unique one-axis terms, and each second-layer row's terms (CSR).
+  const std::vector<int>& first_layer_axis() const { return m_axis; }
+  const std::vector<double>& first_layer_weight() const { return m_a0; }
+  const std::vector<AxisTerm>& terms() const { return m_terms; }
+  const std::vector<int>& row_term_ptr() const { return m_row_ptr; }
+  const std::vector<int>& row_term_index() const { return m_row_idx; }
+  const Network& network() const { return *m_net; }
+
+private:
   Interval axis_term_range(const AxisTerm& t, double lo, double hi) const;
   void init_separable();
   int split_axis(const double* lo, const double* hi, BoundScratch& s) const;
