@@ -66,10 +66,7 @@ void c1_tables(bool quick) {
     double b;
   } cases[] = {{6, 3, 5.5}, {10, 2, 9.1}};
   for (const auto& k : cases) {
-    CaseParams p;
-    p.dim = k.d;
-    p.train_per_axis = k.n;
-    p.bias = k.b;
+    const CaseParams p = CaseParams::relu_spike(k.d, k.n, k.b);
     const Case c = build_case(p);
     const double exact = c.oracle.spike_volume;
     for (std::int64_t budget : {std::int64_t(100000), std::int64_t(1000000)}) {
@@ -91,10 +88,7 @@ void c1_tables(bool quick) {
   std::printf("\n| case | plain MC evaluations for a 1 %% half-width | measured | time (s) | "
               "rel. 95%% half-width |\n|---|---|---|---|---|\n");
   for (const auto& k : cases) {
-    CaseParams p;
-    p.dim = k.d;
-    p.train_per_axis = k.n;
-    p.bias = k.b;
+    const CaseParams p = CaseParams::relu_spike(k.d, k.n, k.b);
     const Case c = build_case(p);
     const double exact = c.oracle.spike_volume;
     const double need = kZ95 * kZ95 * (1 - exact) / (1e-4 * exact);

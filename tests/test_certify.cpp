@@ -139,10 +139,7 @@ TEST(Certify, LinearRelaxationDecidesMoreVolume) {
 }
 
 TEST(Certify, ResultDoesNotDependOnThreadCount) {
-  CaseParams p;
-  p.dim = 4;
-  p.train_per_axis = 3;
-  p.bias = 3.5;
+  const CaseParams p = CaseParams::relu_spike(4, 3, 3.5);
   const Case c = build_case(p);
   CertifyOptions opt;
   opt.box_budget = 20000; // batches of 4096 boxes: bounded in parallel
@@ -170,10 +167,7 @@ TEST(Certify, ClopperPearsonMatchesClosedForms) {
 
 TEST(Certify, IntervalCoversTheExactVolumeAtTheNominalRate) {
   // 95 % intervals over 200 seeds; 180 is 3.2 standard deviations below 190.
-  CaseParams p;
-  p.dim = 3;
-  p.train_per_axis = 4;
-  p.bias = 2.6;
+  const CaseParams p = CaseParams::relu_spike(3, 4, 2.6);
   const Case c = build_case(p);
   int covered = 0;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
@@ -190,10 +184,7 @@ TEST(Certify, IntervalCoversTheExactVolumeAtTheNominalRate) {
 }
 
 TEST(Certify, SamplesUntilTheTargetHalfWidth) {
-  CaseParams p;
-  p.dim = 6;
-  p.train_per_axis = 3;
-  p.bias = 5.5;
+  const CaseParams p = CaseParams::relu_spike(6, 3, 5.5);
   const Case c = build_case(p);
   CertifyOptions opt;
   opt.box_budget = 20000;
@@ -268,10 +259,7 @@ TEST(Certify, SigmoidSemiAnalyticVolumeInsideInterval) {
 }
 
 TEST(Certify, MoreBudgetNarrowsBoundsAndInterval) {
-  CaseParams p;
-  p.dim = 3;
-  p.train_per_axis = 4;
-  p.bias = 2.6;
+  const CaseParams p = CaseParams::relu_spike(3, 4, 2.6);
   const Case c = build_case(p);
   double previous_gap = INFINITY, previous_ci = INFINITY;
   for (std::int64_t budget : {300, 3000, 30000}) {

@@ -82,10 +82,7 @@ TEST_F(CudaTest, CertifyResultsMatchTheCpu) {
     double b;
   } cases[] = {{2, 4, 1.9}, {6, 3, 5.5}, {10, 2, 9.1}}; // d = 10: a streamed 1024-wide layer
   for (const auto& k : cases) {
-    CaseParams p;
-    p.dim = k.d;
-    p.train_per_axis = k.n;
-    p.bias = k.b;
+    const CaseParams p = CaseParams::relu_spike(k.d, k.n, k.b);
     const Case c = build_case(p);
     const CertifyResult cpu = run(c.network, k.d, Backend::Cpu, 20000, 300000, 0.0);
     const CertifyResult gpu = run(c.network, k.d, Backend::Cuda, 20000, 300000, 0.0);

@@ -35,12 +35,7 @@ struct SuiteCase {
 };
 
 CaseParams relu(int d, int n, double b) {
-  CaseParams p;
-  p.dim = d;
-  p.train_per_axis = n;
-  p.bias = b;
-  p.labels = Labels::Random;
-  return p;
+  return CaseParams::relu_spike(d, n, b);
 }
 
 std::string num(double v) {

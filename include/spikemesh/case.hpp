@@ -48,6 +48,15 @@ struct CaseParams {
   /// data in floating point too; 0.5 for sigmoid-spike (f is never exactly 0); 1e-4 for
   /// prelu-spike and 1e-5 max(1, c/epsilon) after a depth extension, whose zeros are zero only
   /// up to rounding (the two-PReLU cancellation, the extension's 1/w sums).
+  /// The C1 ReLU spike network in @p dim dimensions, n = @p train_per_axis, bias @p bias.
+  static CaseParams relu_spike(int dim, int train_per_axis, double bias) {
+    CaseParams p;
+    p.dim = dim;
+    p.train_per_axis = train_per_axis;
+    p.bias = bias;
+    return p;
+  }
+
   double resolved_tau() const {
     if (!std::isnan(tau)) return tau;
     if (construction == "sigmoid-spike") return 0.5;
