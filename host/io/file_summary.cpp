@@ -78,6 +78,8 @@ std::string describe_file(const std::string& path) {
   section(os, f.id(), "config");
   section(os, f.id(), "mesh");
   section(os, f.id(), "results");
+  section(os, f.id(), "certify");
+  section(os, f.id(), "landscape");
   if (h5::exists(f.id(), "sweep")) {
     const Handle g = h5::open_group(f.id(), "sweep");
     std::vector<std::string> cols;

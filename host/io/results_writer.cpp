@@ -377,9 +377,11 @@ void write_certify(const std::string& path, const CertifyRecord& rec) {
                                "contributing most to the bound's width"));
     h5::write_attr(g.id(), "sampling",
                    std::string("stratified over undecided boxes, proportional allocation "
-                               "(>= 2 points each); 95% interval from the per-box sample "
-                               "variances (>= 50 hits) or else the pooled binomial variance "
-                               "(Agresti-Coull, conservative), clipped to the certified bounds"));
+                               "(>= 2 points each); 95% interval from the per-box variances, "
+                               "proportions shrunk towards the pooled one by 2 pseudo-points "
+                               "(>= 50 hits), or else the exact binomial (Clopper-Pearson) "
+                               "interval of the pooled proportion (conservative); clipped to "
+                               "the certified bounds"));
   });
 }
 

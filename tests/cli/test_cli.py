@@ -381,6 +381,9 @@ class Certify(CliCase):
         self.assertEqual(j["ci_method"], "stratified")
         self.assertLessEqual(j["volume_ci_low"], rho(6, 0.5))
         self.assertGreaterEqual(j["volume_ci_high"], rho(6, 0.5))
+        info = self.run_cli("info", out).stdout
+        self.assertIn("[certify]", info)
+        self.assertIn("ci_method", info)
         with h5py.File(out) as f:
             self.assertEqual(f["certify"].attrs["bound_method_requested"], "linear")
             self.assertEqual(int(f["certify"].attrs["sampling_rounds"]), j["sampling_rounds"])
