@@ -188,6 +188,9 @@ void BoxBounder::init_separable() {
   }
   m_row_terms.clear();
   m_axis = std::move(axis);
+  // Silent second-layer rows matter only as zeros when their activation is ReLU: then a trie
+  // walk skips them (most rows of a spike network are silent over a small box).
+  if (L1.act == Activation::ReLU) build_trie();
   m_a0 = std::move(a0);
   m_separable = true;
 }
@@ -196,6 +199,87 @@ Interval BoxBounder::axis_term_range(const AxisTerm& t, double lo, double hi) co
   const Layer& L0 = m_net->layers[0];
   return box_math::axis_term_range(L0.act, L0.alpha, t.w.data(), t.a.data(), t.c.data(),
                                    static_cast<int>(t.w.size()), lo, hi);
+}
+
+template <class ExactRow>
+void BoxBounder::prune_rows(BoundScratch& s, const ExactRow& exact_row) const {
+  // Rows the trie walk does not reach are silent: [-inf, 0] (ReLU: contributes exactly 0).
+  std::fill(s.z[1].begin(), s.z[1].end(), Interval{-INFINITY, 0.0});
+  // rest[a]: the most the terms on axes after a can add; the rounding margin covers the widening
+  // any row's exact sum receives, so a pruned row's exact upper bound is <= 0 as well.
+  const std::size_t d = static_cast<std::size_t>(m_net->in_dim);
+  s.rest.assign(d + 1, 0.0);
+  double mag = m_max_abs_bias;
+  for (std::size_t i = 0; i < m_terms.size(); ++i) {
+    const std::size_t a = static_cast<std::size_t>(m_terms[i].axis);
+    s.rest[a] = std::max(s.rest[a], s.term[i].hi);
+    mag += s.term_mag[i];
+  }
+  for (std::size_t a = d; a-- > 0;)
+    s.rest[a] = std::max(0.0, s.rest[a]) + s.rest[a + 1];
+  const double margin = 4.0 * static_cast<double>(m_max_row_terms + 2) * DBL_EPSILON * mag;
+  s.stack.clear();
+  s.stack.push_back({0, 0.0});
+  while (!s.stack.empty()) {
+    const auto [node, sum] = s.stack.back();
+    s.stack.pop_back();
+    const TrieNode& n = m_trie[static_cast<std::size_t>(node)];
+    for (int r = n.rows_begin; r < n.rows_end; ++r)
+      exact_row(static_cast<std::size_t>(m_trie_rows[static_cast<std::size_t>(r)]));
+    for (int c = n.first_child; c >= 0; c = m_trie[static_cast<std::size_t>(c)].next_sibling) {
+      const TrieNode& child = m_trie[static_cast<std::size_t>(c)];
+      const double next = sum + s.term[static_cast<std::size_t>(child.term)].hi;
+      const double most =
+          next +
+          s.rest[static_cast<std::size_t>(m_terms[static_cast<std::size_t>(child.term)].axis) + 1] +
+          child.max_bias;
+      if (most > -margin) s.stack.push_back({c, next});
+    }
+  }
+}
+
+void BoxBounder::build_trie() {
+  // Rows as paths of term ids (in axis order); children in insertion order.
+  const Layer& L1 = m_net->layers[1];
+  std::vector<std::vector<int>> rows_at(1);
+  m_trie.assign(1, TrieNode{});
+  m_max_abs_bias = 0.0;
+  for (std::size_t r = 0; r < static_cast<std::size_t>(L1.out); ++r) {
+    const double bias = L1.bias[r];
+    m_max_abs_bias = std::max(m_max_abs_bias, std::fabs(bias));
+    m_max_row_terms = std::max(m_max_row_terms, m_row_ptr[r + 1] - m_row_ptr[r]);
+    int node = 0;
+    m_trie[0].max_bias = std::max(m_trie[0].max_bias, bias);
+    for (int e = m_row_ptr[r]; e < m_row_ptr[r + 1]; ++e) {
+      const int t = m_row_idx[static_cast<std::size_t>(e)];
+      int c = m_trie[static_cast<std::size_t>(node)].first_child, last = -1;
+      while (c >= 0 && m_trie[static_cast<std::size_t>(c)].term != t) {
+        last = c;
+        c = m_trie[static_cast<std::size_t>(c)].next_sibling;
+      }
+      if (c < 0) {
+        c = static_cast<int>(m_trie.size());
+        TrieNode fresh;
+        fresh.term = t;
+        m_trie.push_back(fresh);
+        rows_at.emplace_back();
+        if (last < 0) {
+          m_trie[static_cast<std::size_t>(node)].first_child = c;
+        } else {
+          m_trie[static_cast<std::size_t>(last)].next_sibling = c;
+        }
+      }
+      node = c;
+      m_trie[static_cast<std::size_t>(node)].max_bias =
+          std::max(m_trie[static_cast<std::size_t>(node)].max_bias, bias);
+    }
+    rows_at[static_cast<std::size_t>(node)].push_back(static_cast<int>(r));
+  }
+  for (std::size_t i = 0; i < m_trie.size(); ++i) {
+    m_trie[i].rows_begin = static_cast<int>(m_trie_rows.size());
+    m_trie_rows.insert(m_trie_rows.end(), rows_at[i].begin(), rows_at[i].end());
+    m_trie[i].rows_end = static_cast<int>(m_trie_rows.size());
+  }
 }
 
 Interval BoxBounder::bound(const double* lo, const double* hi) const {
@@ -236,7 +320,7 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
     s.z[1].resize(static_cast<std::size_t>(L1.out));
     const Interval* term = s.term.data();
     const double* term_mag = s.term_mag.data();
-    for (std::size_t r = 0; r < static_cast<std::size_t>(L1.out); ++r) {
+    auto exact_row = [&](std::size_t r) {
       Interval v{L1.bias[r], L1.bias[r]};
       double mag = std::fabs(v.lo);
       for (int e = m_row_ptr[r]; e < m_row_ptr[r + 1]; ++e) {
@@ -246,6 +330,12 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
         mag += term_mag[t];
       }
       s.z[1][r] = widen(v, mag, static_cast<std::size_t>(m_row_ptr[r + 1] - m_row_ptr[r]));
+    };
+    if (m_trie.empty()) {
+      for (std::size_t r = 0; r < static_cast<std::size_t>(L1.out); ++r)
+        exact_row(r);
+    } else {
+      prune_rows(s, exact_row);
     }
     first = 2;
   } else {

@@ -39,7 +39,8 @@ struct BoundScratch {
   ~BoundScratch();
   std::vector<std::vector<Interval>> z; ///< pre-activation bounds per layer
   std::vector<Interval> act, crown, term;
-  std::vector<double> term_mag;
+  std::vector<double> term_mag, rest;
+  std::vector<std::pair<int, double>> stack; ///< trie walk: (node, sum of the terms' upper ends)
   std::vector<double> sens, sens_next, score;
   std::unique_ptr<detail::BackSubScratch> backsub;
 };
@@ -95,8 +96,18 @@ public:
   const Network& network() const { return *m_net; }
 
 private:
+  /// Second-layer rows as a trie of their term sequences, for skipping silent rows.
+  struct TrieNode {
+    int term = -1;
+    int first_child = -1, next_sibling = -1;
+    int rows_begin = 0, rows_end = 0; ///< rows whose path ends here, in m_trie_rows
+    double max_bias = -INFINITY;      ///< largest bias of the rows below
+  };
   Interval axis_term_range(const AxisTerm& t, double lo, double hi) const;
   void init_separable();
+  void build_trie();
+  template <class ExactRow>
+  void prune_rows(BoundScratch& s, const ExactRow& exact_row) const;
   int split_axis(const double* lo, const double* hi, BoundScratch& s) const;
 
   const Network* m_net;
@@ -106,6 +117,10 @@ private:
   std::vector<AxisTerm> m_terms;             ///< unique (axis, weights) groups
   std::vector<std::vector<int>> m_row_terms; ///< [layer-1 row] -> indices into m_terms (setup)
   std::vector<int> m_row_ptr, m_row_idx;     ///< the same as CSR
+  std::vector<TrieNode> m_trie;              ///< empty: every row is computed
+  std::vector<int> m_trie_rows;
+  double m_max_abs_bias = 0.0;
+  int m_max_row_terms = 0;
   std::unique_ptr<detail::DenseNetwork> m_dense;
 };
 
