@@ -56,6 +56,24 @@ public:
     return host;
   }
 
+  /// Grows the buffer to at least @p n elements; the contents are not kept.
+  void reserve(std::size_t n) {
+    if (m_size < n) *this = DeviceBuffer(n > 2 * m_size ? n : 2 * m_size);
+  }
+  /// Copies @p n elements from @p host (asynchronous on @p stream), growing the buffer first.
+  void upload(const T* host, std::size_t n, cudaStream_t stream) {
+    reserve(n);
+    if (n > 0) {
+      SM_CUDA_CHECK(cudaMemcpyAsync(m_ptr, host, n * sizeof(T), cudaMemcpyHostToDevice, stream));
+    }
+  }
+  /// Copies the first @p n elements to @p host (asynchronous: synchronise @p stream first).
+  void download_to(T* host, std::size_t n, cudaStream_t stream) const {
+    if (n > 0) {
+      SM_CUDA_CHECK(cudaMemcpyAsync(host, m_ptr, n * sizeof(T), cudaMemcpyDeviceToHost, stream));
+    }
+  }
+
 private:
   void release() noexcept {
     if (m_ptr) {

@@ -51,9 +51,11 @@ void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Inte
   }
 }
 
-void activate_all(const Layer& L, std::vector<Interval>& z) {
-  for (Interval& v : z)
-    v = act_range(L.act, L.alpha, v.lo, v.hi);
+/// out = the images of the pre-activation intervals @p z under L's activation.
+void activate_all(const Layer& L, const std::vector<Interval>& z, std::vector<Interval>& out) {
+  out.resize(z.size());
+  for (std::size_t i = 0; i < z.size(); ++i)
+    out[i] = act_range(L.act, L.alpha, z[i].lo, z[i].hi);
 }
 
 /// out[j] += sum_r |W[r][j]| in[r]: sensitivities one layer back.
@@ -345,8 +347,7 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
     propagate(L0, s.act, s.z[0]);
   }
   for (std::size_t l = first; l < n_layers; ++l) {
-    s.act = s.z[l - 1];
-    activate_all(net.layers[l - 1], s.act);
+    activate_all(net.layers[l - 1], s.z[l - 1], s.act);
     propagate(net.layers[l], s.act, s.z[l]);
     if (m_dense) {
       detail::back_substitute(*m_dense, l, s.z, lo, hi, s.crown, *s.backsub);

@@ -12,27 +12,6 @@
 namespace spikemesh::cuda {
 namespace {
 
-/// Grows @p b to at least @p n elements (contents not kept).
-template <class T>
-void reserve(DeviceBuffer<T>& b, std::size_t n) {
-  if (b.size() < n) b = DeviceBuffer<T>(std::max(n, 2 * b.size()));
-}
-
-template <class T>
-void upload(DeviceBuffer<T>& b, const T* host, std::size_t n, cudaStream_t stream) {
-  reserve(b, n);
-  if (n > 0) {
-    SM_CUDA_CHECK(cudaMemcpyAsync(b.data(), host, n * sizeof(T), cudaMemcpyHostToDevice, stream));
-  }
-}
-
-template <class T>
-void download(const DeviceBuffer<T>& b, T* host, std::size_t n, cudaStream_t stream) {
-  if (n > 0) {
-    SM_CUDA_CHECK(cudaMemcpyAsync(host, b.data(), n * sizeof(T), cudaMemcpyDeviceToHost, stream));
-  }
-}
-
 class CudaBoxEngine final : public BoxEngine {
 public:
   CudaBoxEngine(const Network& net, const BoxBounder& bounder)
@@ -138,22 +117,22 @@ public:
 
   void bound(const double* boxes, std::size_t count, BoxBound* out) override {
     const cudaStream_t s = m_stream.get();
-    upload(m_boxes, boxes, count * 2 * m_d, s);
-    reserve(m_f_lo, count);
-    reserve(m_f_hi, count);
-    reserve(m_axis, count);
+    m_boxes.upload(boxes, count * 2 * m_d, s);
+    m_f_lo.reserve(count);
+    m_f_hi.reserve(count);
+    m_axis.reserve(count);
     const int grid =
         static_cast<int>(std::min<std::size_t>(count, 16 * static_cast<std::size_t>(m_sms)));
-    reserve(m_scratch,
-            static_cast<std::size_t>(grid) * static_cast<std::size_t>(m_view.scratch_per_block));
+    m_scratch.reserve(static_cast<std::size_t>(grid) *
+                      static_cast<std::size_t>(m_view.scratch_per_block));
     launch_bound_boxes(m_view, m_boxes.data(), static_cast<int>(count), m_scratch.data(), grid,
                        m_f_lo.data(), m_f_hi.data(), m_axis.data(), s);
     m_host_lo.resize(count);
     m_host_hi.resize(count);
     m_host_axis.resize(count);
-    download(m_f_lo, m_host_lo.data(), count, s);
-    download(m_f_hi, m_host_hi.data(), count, s);
-    download(m_axis, m_host_axis.data(), count, s);
+    m_f_lo.download_to(m_host_lo.data(), count, s);
+    m_f_hi.download_to(m_host_hi.data(), count, s);
+    m_axis.download_to(m_host_axis.data(), count, s);
     SM_CUDA_CHECK(cudaStreamSynchronize(s));
     for (std::size_t c = 0; c < count; ++c)
       out[c] = {{m_host_lo[c], m_host_hi[c]}, m_host_axis[c]};
@@ -163,9 +142,9 @@ public:
               std::uint64_t round, std::size_t first, double tau, std::int64_t* hits,
               const std::function<void(std::int64_t)>& progress) override {
     const cudaStream_t s = m_stream.get();
-    upload(m_boxes, boxes, count * 2 * m_d, s);
-    upload(m_counts, m, count, s);
-    reserve(m_hits, count);
+    m_boxes.upload(boxes, count * 2 * m_d, s);
+    m_counts.upload(m, count, s);
+    m_hits.reserve(count);
     SampleArgs a;
     a.net = m_packed.view();
     a.net.layers = m_net_layers.data();
@@ -182,7 +161,7 @@ public:
     const int grid =
         static_cast<int>(std::min<std::size_t>(count, 64 * static_cast<std::size_t>(m_sms)));
     launch_sample_boxes(a, m_packed.buffer_width(), grid, s);
-    download(m_hits, hits, count, s);
+    m_hits.download_to(hits, count, s);
     SM_CUDA_CHECK(cudaStreamSynchronize(s));
     if (progress) {
       std::int64_t total = 0;
