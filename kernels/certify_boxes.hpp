@@ -1,12 +1,13 @@
 /// @file certify_boxes.hpp
 /// @brief Host-side declarations of the certified-volume kernels (R6: no device code here):
-/// interval bounds and split axes of a batch of boxes, one thread block per box, mirroring
-/// BoxBounder's interval method operation for operation (compiled without FMA contraction, so
-/// verdicts and axes match the CPU's); and box-local uniform sampling on the same streams as the
-/// CPU engine.
+/// interval bounds and split axes of a batch of boxes, one thread block per box running
+/// box_block.hpp's phases, which mirror BoxBounder's interval method operation for operation
+/// (compiled without FMA contraction, so verdicts and axes match the CPU's); and box-local
+/// uniform sampling on the same streams as the CPU engine.
 #pragma once
 
 #include "spikemesh/certify.hpp"
+#include "spikemesh/math/box_block.hpp"
 #include "spikemesh/math/network_view.hpp"
 
 #include <cuda_runtime_api.h>
@@ -16,41 +17,6 @@
 #include <string>
 
 namespace spikemesh::cuda {
-
-/// One layer of the bounds network: rows as CSR (dense layers without their zero weights, in
-/// column order, as BoxBounder visits them).
-struct BoundLayer {
-  int in = 0, out = 0;
-  Activation act = Activation::Identity;
-  double alpha = 0.0;
-  std::int64_t ptr_off = 0;  ///< row_ptr[out + 1] (entry indices relative to ent_off)
-  std::int64_t ent_off = 0;  ///< cols / vals
-  std::int64_t bias_off = 0; ///< bias[out]
-  std::int64_t z_off = 0;    ///< this layer's pre-activation intervals in a block's scratch
-};
-
-/// Device view of everything the interval method reads; trivially copyable.
-struct BoundsView {
-  const BoundLayer* layers = nullptr;
-  int n_layers = 0, in_dim = 0, max_width = 0;
-  const std::int64_t* row_ptr = nullptr;
-  const std::int32_t* cols = nullptr;
-  const double* vals = nullptr;
-  const double* bias = nullptr;
-  bool separable = false; ///< the separable form below is valid
-  const int* axis0 = nullptr;
-  const double* a0 = nullptr;
-  int n_terms = 0;
-  const int* term_axis = nullptr;
-  const int* term_ptr = nullptr; ///< [n_terms + 1] into term_w/a/c
-  const double* term_w = nullptr;
-  const double* term_a = nullptr;
-  const double* term_c = nullptr;
-  const int* row_term_ptr = nullptr; ///< second-layer rows -> terms (CSR)
-  const int* row_term_idx = nullptr;
-  std::int64_t term_off = 0, mag_off = 0, sens_off = 0, score_off = 0; ///< scratch layout
-  std::int64_t scratch_per_block = 0;                                  ///< doubles
-};
 
 /// Bounds @p count boxes ([2 d] doubles each) into f_lo, f_hi and axis; @p scratch holds
 /// grid * v.scratch_per_block doubles. Checks the launch.

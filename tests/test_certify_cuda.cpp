@@ -5,6 +5,7 @@
 #include "spikemesh/certify.hpp"
 #include "spikemesh/constructions.hpp"
 
+#include "support/certify_checks.hpp"
 #include "support/cuda_fixture.hpp"
 #include "support/random_network.hpp"
 
@@ -20,35 +21,7 @@ void expect_same_bounds(const Network& net, bool exact) {
   std::string why;
   const std::unique_ptr<BoxEngine> gpu = make_cuda_box_engine(net, bounder, &why);
   ASSERT_TRUE(gpu) << why;
-  const std::size_t d = static_cast<std::size_t>(net.in_dim);
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  std::vector<double> boxes;
-  for (int b = 0; b < 700; ++b) { // more boxes than blocks
-    const double width = std::pow(10.0, -2.0 * u(rng));
-    std::vector<double> lo(d), hi(d);
-    for (std::size_t k = 0; k < d; ++k) {
-      lo[k] = u(rng) * (1 - width);
-      hi[k] = lo[k] + width * (0.2 + 0.8 * u(rng));
-    }
-    boxes.insert(boxes.end(), lo.begin(), lo.end());
-    boxes.insert(boxes.end(), hi.begin(), hi.end());
-  }
-  std::vector<BoxBound> out(700);
-  gpu->bound(boxes.data(), out.size(), out.data());
-  BoundScratch s;
-  for (std::size_t b = 0; b < out.size(); ++b) {
-    const double* lo = &boxes[b * 2 * d];
-    const BoxBound cpu = bounder.bound(lo, lo + d, s);
-    if (exact) {
-      EXPECT_EQ(out[b].f.lo, cpu.f.lo) << "box " << b;
-      EXPECT_EQ(out[b].f.hi, cpu.f.hi) << "box " << b;
-      EXPECT_EQ(out[b].split_axis, cpu.split_axis) << "box " << b;
-    } else {
-      EXPECT_NEAR(out[b].f.lo, cpu.f.lo, 1e-12 * (1 + std::fabs(cpu.f.lo))) << "box " << b;
-      EXPECT_NEAR(out[b].f.hi, cpu.f.hi, 1e-12 * (1 + std::fabs(cpu.f.hi))) << "box " << b;
-    }
-  }
+  testing::expect_engine_bounds(*gpu, bounder, exact);
 }
 
 TEST_F(CudaTest, CertifyBoundsMatchTheCpuBoxByBox) {
@@ -88,12 +61,7 @@ TEST_F(CudaTest, CertifyResultsMatchTheCpu) {
     const CertifyResult gpu = run(c.network, k.d, Backend::Cuda, 20000, 300000, 0.0);
     SCOPED_TRACE("d=" + std::to_string(k.d));
     EXPECT_EQ(gpu.engine, "cuda");
-    EXPECT_EQ(gpu.boxes_undecided, cpu.boxes_undecided);
-    EXPECT_EQ(gpu.boxes_inside, cpu.boxes_inside);
-    EXPECT_EQ(gpu.certified_volume_upper, cpu.certified_volume_upper);
-    EXPECT_EQ(gpu.samples_used, cpu.samples_used);
-    EXPECT_EQ(gpu.volume_estimate, cpu.volume_estimate);
-    EXPECT_EQ(gpu.volume_ci_high, cpu.volume_ci_high);
+    testing::expect_same_certify(gpu, cpu);
   }
 }
 

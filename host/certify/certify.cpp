@@ -29,8 +29,6 @@ constexpr std::int64_t kStratifiedHits = 50; ///< below this, the conservative b
 constexpr double kZ95 = 1.959963984540054;
 constexpr double kShrink = 2.0; ///< pseudo-points at the pooled proportion per box
 
-using box_math::splitmix64;
-
 /// Undecided boxes: corners ([2 d] per slot: lower, then upper), volume and split axis; the
 /// slots of split boxes are reused.
 class BoxStore {
@@ -123,17 +121,18 @@ private:
 };
 
 /// Hits among @p n uniform points of the box, coordinates drawn in order from the stream that
-/// starts at @p rng (box_math::box_stream).
+/// starts at @p start (box_math::box_stream).
 std::int64_t sample_box(const BoxBounder& bounder, BoxEvaluator& eval, const double* lo,
                         const double* hi, std::size_t d, std::int64_t n, double tau,
-                        std::uint64_t rng, BoundScratch& s, std::vector<double>& x) {
+                        std::uint64_t start, BoundScratch& s, std::vector<double>& x) {
   bounder.bound_layers(lo, hi, s);
   eval.prepare(s.z);
   x.resize(d);
   std::int64_t hits = 0;
+  std::uint64_t draw = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::size_t k = 0; k < d; ++k)
-      x[k] = lo[k] + (hi[k] - lo[k]) * (static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53);
+      x[k] = box_math::stream_coordinate(start, draw++, lo[k], hi[k]);
     hits += std::fabs(eval(x.data())) > tau ? 1 : 0;
   }
   return hits;
@@ -249,7 +248,9 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   CertifyResult res;
   res.bound_method = bounder.description();
   std::unique_ptr<BoxEngine> engine;
-  if (opt.backend != Backend::Cpu) {
+  if (opt.engine) {
+    engine = opt.engine(net, bounder);
+  } else if (opt.backend != Backend::Cpu) {
     std::string why;
     engine = make_cuda_box_engine(net, bounder, &why);
     if (!engine && opt.backend == Backend::Cuda) throw std::runtime_error("--backend cuda: " + why);

@@ -124,6 +124,8 @@ private:
   std::unique_ptr<detail::DenseNetwork> m_dense;
 };
 
+class BoxEngine;
+
 struct CertifyOptions {
   std::int64_t box_budget = 1000000; ///< boxes bounded before sampling
   std::int64_t samples = 1000000;    ///< points sampled in the undecided boxes (at least 2 each)
@@ -137,6 +139,9 @@ struct CertifyOptions {
   int threads = 0; ///< OpenMP threads; 0: the default. Results do not depend on it.
   /// Cpu, Cuda (an error when the GPU engine cannot run) or Auto (the GPU when it can).
   Backend backend = Backend::Cpu;
+  /// When set, supplies the engine and `backend` is not consulted (tests run the GPU engine's
+  /// code emulated on the host this way).
+  std::function<std::unique_ptr<BoxEngine>(const Network&, const BoxBounder&)> engine;
   /// Called after every subdivision batch ("boxes", boxes bounded, budget) and sampling round
   /// ("samples", samples drawn, samples planned so far); may be empty.
   std::function<void(const char* unit, std::int64_t done, std::int64_t total)> progress;
@@ -186,6 +191,13 @@ public:
 /// wider than the kernels' buffers.
 std::unique_ptr<BoxEngine> make_cuda_box_engine(const Network& net, const BoxBounder& bounder,
                                                 std::string* why);
+
+/// The GPU engine's per-box code (math/box_block.hpp over the arrays the GPU engine uploads) run
+/// on the host: each box as one block of @p block_threads threads emulated one after another,
+/// boxes spread over OpenMP threads. It checks the kernels' arithmetic and thread partition
+/// without a device; nullptr (and why) where the kernels refuse the network.
+std::unique_ptr<BoxEngine> make_emulated_box_engine(const Network& net, const BoxBounder& bounder,
+                                                    int block_threads, std::string* why);
 
 /// Clopper-Pearson (exact binomial) 95 % interval of a proportion: @p x successes in @p n trials.
 Interval clopper_pearson_95(std::int64_t x, std::int64_t n);

@@ -135,5 +135,12 @@ SM_HOST_DEVICE double unit_double(std::uint64_t bits) {
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
 }
 
+/// Draw @p draw (from 0) of the stream that starts at @p start, as a coordinate in [lo, hi):
+/// the (draw + 1)-th splitmix64 call on the state @p start, reached directly.
+SM_HOST_DEVICE double stream_coordinate(std::uint64_t start, std::uint64_t draw, double lo,
+                                        double hi) {
+  return lo + (hi - lo) * unit_double(splitmix_mix(start + (draw + 1) * 0x9E3779B97F4A7C15ULL));
+}
+
 } // namespace box_math
 } // namespace spikemesh

@@ -1,0 +1,87 @@
+/// @file emulated_engine.cpp
+/// @brief The GPU BoxEngine's per-box code on the host (box_block.hpp over a BoundsImage and a
+/// PackedNetwork, as certify_cuda.cpp uploads them).
+#include "bounds_image.hpp"
+
+#include <omp.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace spikemesh {
+namespace {
+
+class EmulatedBoxEngine final : public BoxEngine {
+public:
+  EmulatedBoxEngine(const Network& net, const BoxBounder& bounder, int block_threads)
+      : m_image(make_bounds_image(bounder)), m_view(m_image.host_view()),
+        m_packed(net, kBoxKernelWidth), m_d(static_cast<std::size_t>(net.in_dim)),
+        m_block_threads(block_threads) {}
+
+  std::string name() const override { return "cuda-emulated"; }
+
+  /// Bounds every box twice, threads in ascending and in descending order; throws
+  /// std::logic_error when the two differ (a phase reads what the same phase writes).
+  void bound(const double* boxes, std::size_t count, BoxBound* out) override {
+    bool order_dependent = false;
+#pragma omp parallel reduction(|| : order_dependent)
+    {
+      std::vector<double> scratch(static_cast<std::size_t>(m_view.scratch_per_block));
+#pragma omp for schedule(dynamic, 16)
+      for (std::size_t b = 0; b < count; ++b) {
+        const double* lo = boxes + b * 2 * m_d;
+        out[b].f = box_block::emulate_bound_block(m_view, lo, lo + m_d, scratch.data(),
+                                                  m_block_threads, false, &out[b].split_axis);
+        int axis = 0;
+        const Interval f = box_block::emulate_bound_block(m_view, lo, lo + m_d, scratch.data(),
+                                                          m_block_threads, true, &axis);
+        if (std::memcmp(&f, &out[b].f, sizeof f) != 0 || axis != out[b].split_axis)
+          order_dependent = true;
+      }
+    }
+    if (order_dependent)
+      throw std::logic_error("emulated certify kernel: a box's bounds depend on the order of the "
+                             "block's threads (a missing barrier)");
+  }
+
+  void sample(const double* boxes, std::size_t count, const std::int64_t* m, std::uint64_t seed,
+              std::uint64_t round, std::size_t first, double tau, std::int64_t* hits,
+              const std::function<void(std::int64_t)>& progress) override {
+    const NetworkView<double> net = m_packed.view();
+    const std::size_t width = static_cast<std::size_t>(m_packed.buffer_width());
+#pragma omp parallel
+    {
+      std::vector<double> x(m_d), buf_a(width), buf_b(width);
+#pragma omp for schedule(dynamic, 16)
+      for (std::size_t i = 0; i < count; ++i) {
+        const double* lo = boxes + i * 2 * m_d;
+        hits[i] = box_block::emulate_sample_block(
+            net, lo, lo + m_d, box_math::box_stream(seed, first + i, round), m[i], tau,
+            m_block_threads, x.data(), buf_a.data(), buf_b.data());
+      }
+    }
+    if (progress) {
+      std::int64_t total = 0;
+      for (std::size_t i = 0; i < count; ++i)
+        total += m[i];
+      progress(total);
+    }
+  }
+
+private:
+  BoundsImage m_image;
+  BoundsView m_view;
+  PackedNetwork<double> m_packed;
+  std::size_t m_d;
+  int m_block_threads;
+};
+
+} // namespace
+
+std::unique_ptr<BoxEngine> make_emulated_box_engine(const Network& net, const BoxBounder& bounder,
+                                                    int block_threads, std::string* why) {
+  if (!box_kernels_support(net, bounder, why)) return nullptr;
+  return std::make_unique<EmulatedBoxEngine>(net, bounder, block_threads);
+}
+
+} // namespace spikemesh
