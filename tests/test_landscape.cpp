@@ -4,6 +4,8 @@
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"
 
+#include "support/landscape_checks.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -123,6 +125,42 @@ TEST(Landscape, DirectionsAreNormalised) {
   // The centre of the mesh is theta* itself.
   EXPECT_NEAR(f.train_loss[2 * 5 + 2], 2.0 / 3.0, 1e-12);
   EXPECT_THROW(make_landscape_case("no-such-case"), InvalidParameter);
+}
+
+} // namespace
+} // namespace spikemesh
+
+namespace spikemesh {
+namespace {
+
+// The GPU kernel's per-cell code (math/landscape_block.hpp) emulated on the host against the CPU
+// mesh: the packed layout of theta* and the directions, the parameter and training-point
+// partition across a block's threads. A GPU adds the launch and the block sum's order.
+TEST(LandscapeEmulated, KernelMatchesCpuForEveryCase) {
+  for (const std::string& name : landscape_case_names()) {
+    const LandscapeCase c = make_landscape_case(name, 3);
+    for (Directions d : {Directions::Axes, Directions::Random, Directions::FilterNormalized}) {
+      if (d == Directions::Axes && c.theta_star.size() < 2) continue;
+      for (int threads : {1, 3, 128}) {
+        testing::expect_landscape_parity(
+            c, d, 17,
+            [threads](const LandscapeCase& k, LandscapeMesh& m, std::string* why) {
+              return landscape_loss_emulated(k, m, threads, why);
+            },
+            "cuda-emulated");
+      }
+    }
+  }
+}
+
+TEST(LandscapeEmulated, KernelMatchesCpuForAWideNetwork) {
+  const LandscapeCase c = testing::random_landscape_case({128, 96});
+  testing::expect_landscape_parity(
+      c, Directions::FilterNormalized, 5,
+      [](const LandscapeCase& k, LandscapeMesh& m, std::string* why) {
+        return landscape_loss_emulated(k, m, 128, why);
+      },
+      "cuda-emulated");
 }
 
 } // namespace

@@ -7,20 +7,6 @@
 
 namespace spikemesh {
 
-std::vector<std::int64_t> packed_offsets(const PackedNetwork<double>& packed,
-                                         const std::vector<ParamRef>& free) {
-  // Packed dense layers are stored transposed: W[row][col] sits at w_off + col * out + row.
-  std::vector<std::int64_t> offsets;
-  for (const ParamRef& p : free) {
-    const LayerDesc& L = packed.layers().at(static_cast<std::size_t>(p.layer));
-    if (L.sparse)
-      throw std::invalid_argument("landscape: sparse layers cannot have free parameters");
-    offsets.push_back(p.bias ? L.b_off + p.row
-                             : L.w_off + static_cast<std::int64_t>(p.col) * L.out + p.row);
-  }
-  return offsets;
-}
-
 LossFunction::LossFunction(const LandscapeCase& c)
     : m_case(&c), m_packed(c.network), m_offsets(packed_offsets(m_packed, c.free)) {}
 

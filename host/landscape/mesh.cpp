@@ -4,6 +4,7 @@
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"
 
+#include "landscape_image.hpp"
 #include "random.hpp"
 
 #if defined(SPIKEMESH_HAS_CUDA)
@@ -16,6 +17,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <random>
 
 namespace spikemesh {
@@ -131,6 +133,27 @@ void landscape_loss_cpu(const LandscapeCase& c, LandscapeMesh& m, int threads) {
     }
   }
   m.backend = "cpu";
+}
+
+bool landscape_loss_emulated(const LandscapeCase& c, LandscapeMesh& m, int block_threads,
+                             std::string* why) {
+  const std::unique_ptr<LandscapeImage> img = make_landscape_image(c, m, why);
+  if (!img) return false;
+  const LandscapeView a = img->host_view();
+  const std::int64_t cells = static_cast<std::int64_t>(a.points) * a.points;
+  m.train_loss.assign(static_cast<std::size_t>(cells), 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> p(img->base.size()), buf_a(static_cast<std::size_t>(a.buffer_width)),
+        buf_b(buf_a.size());
+#pragma omp for schedule(dynamic, 4)
+    for (std::int64_t cell = 0; cell < cells; ++cell) {
+      m.train_loss[static_cast<std::size_t>(cell)] = landscape_block::emulate_cell(
+          a, cell, p.data(), block_threads, buf_a.data(), buf_b.data());
+    }
+  }
+  m.backend = "cuda-emulated";
+  return true;
 }
 
 bool landscape_loss_cuda([[maybe_unused]] const LandscapeCase& c, [[maybe_unused]] LandscapeMesh& m,

@@ -107,6 +107,12 @@ void landscape_loss_cpu(const LandscapeCase& c, LandscapeMesh& m, int threads);
 /// training points. Returns false, with the reason in @p why, when the CUDA backend is not
 /// built, no device is usable, or a layer is wider than the kernel's buffers (256).
 bool landscape_loss_cuda(const LandscapeCase& c, LandscapeMesh& m, std::string* why);
+/// Fills m.train_loss with the GPU kernel's per-cell code (math/landscape_block.hpp over the
+/// arrays the GPU path uploads) run on the host, @p block_threads emulated threads per cell:
+/// checks the kernel without a device. False, with the reason in @p why, where the kernel
+/// refuses the network.
+bool landscape_loss_emulated(const LandscapeCase& c, LandscapeMesh& m, int block_threads,
+                             std::string* why);
 /// landscape_directions() then landscape_loss_cpu().
 LandscapeMesh landscape_mesh(const LandscapeCase& c, Directions dirs, double range, int points,
                              std::uint64_t seed, int threads);
