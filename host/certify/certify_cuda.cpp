@@ -37,6 +37,7 @@ public:
   std::string name() const override { return "cuda"; }
 
   void bound(const double* boxes, std::size_t count, BoxBound* out) override {
+    if (count == 0) return; // a grid of 0 blocks is an invalid launch
     const cudaStream_t s = m_stream.get();
     m_boxes.upload(boxes, count * 2 * m_d, s);
     m_f_lo.reserve(count);
@@ -62,6 +63,7 @@ public:
   void sample(const double* boxes, std::size_t count, const std::int64_t* m, std::uint64_t seed,
               std::uint64_t round, std::size_t first, double tau, std::int64_t* hits,
               const std::function<void(std::int64_t)>& progress) override {
+    if (count == 0) return;
     const cudaStream_t s = m_stream.get();
     m_boxes.upload(boxes, count * 2 * m_d, s);
     m_counts.upload(m, count, s);
