@@ -97,4 +97,13 @@ bool box_kernels_support(const Network& net, const BoxBounder& bounder, std::str
   return reason.empty();
 }
 
+void report_sampled(const std::function<void(std::int64_t)>& progress, const std::int64_t* m,
+                    std::size_t count) {
+  if (!progress) return;
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    total += m[i];
+  progress(total);
+}
+
 } // namespace spikemesh

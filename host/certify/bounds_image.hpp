@@ -7,6 +7,7 @@
 #include "spikemesh/math/box_block.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,11 @@ inline constexpr int kBoxKernelWidth = 256;
 /// Whether the certify kernels can run @p bounder's method on @p net; the reason in @p why if
 /// not (the linear relaxation, more than kMaxDim inputs, a layer wider than the buffers).
 bool box_kernels_support(const Network& net, const BoxBounder& bounder, std::string* why);
+
+/// Tells @p progress (when set) that the m[0..count) points of a sampling call are done: the
+/// kernels report once a call.
+void report_sampled(const std::function<void(std::int64_t)>& progress, const std::int64_t* m,
+                    std::size_t count);
 
 /// The interval method of @p bounder (its linear relaxation is not part of the image) over the
 /// layers of its network, in the order BoxBounder visits rows and entries.

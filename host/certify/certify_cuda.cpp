@@ -86,12 +86,7 @@ public:
     launch_sample_boxes(a, m_packed.buffer_width(), grid, s);
     m_hits.download_to(hits, count, s);
     SM_CUDA_CHECK(cudaStreamSynchronize(s));
-    if (progress) {
-      std::int64_t total = 0;
-      for (std::size_t i = 0; i < count; ++i)
-        total += m[i];
-      progress(total);
-    }
+    report_sampled(progress, m, count);
   }
 
 private:

@@ -60,12 +60,7 @@ public:
             m_block_threads, x.data(), buf_a.data(), buf_b.data());
       }
     }
-    if (progress) {
-      std::int64_t total = 0;
-      for (std::size_t i = 0; i < count; ++i)
-        total += m[i];
-      progress(total);
-    }
+    report_sampled(progress, m, count);
   }
 
 private:

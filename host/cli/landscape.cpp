@@ -33,11 +33,7 @@ LandscapeCase case_from_file(const Options& o) {
   lc.x = c.training.x;
   lc.y = c.training.y;
   lc.free = all_dense_params(lc.network);
-  for (const ParamRef& r : lc.free) {
-    const Layer& L = lc.network.layers[static_cast<std::size_t>(r.layer)];
-    lc.theta_star.push_back(r.bias ? L.bias[static_cast<std::size_t>(r.row)]
-                                   : L.weight[static_cast<std::size_t>(r.row) * L.in + r.col]);
-  }
+  lc.theta_star = param_values(lc.network, lc.free);
   return lc;
 }
 

@@ -34,17 +34,6 @@ Network relu_net(const std::vector<int>& widths) {
   return n;
 }
 
-/// Reads the free parameters of @p net in the order of @p free.
-std::vector<double> values_of(const Network& net, const std::vector<ParamRef>& free) {
-  std::vector<double> v;
-  for (const ParamRef& p : free) {
-    const Layer& L = net.layers[static_cast<std::size_t>(p.layer)];
-    v.push_back(p.bias ? L.bias[static_cast<std::size_t>(p.row)]
-                       : L.weight[static_cast<std::size_t>(p.row) * L.in + p.col]);
-  }
-  return v;
-}
-
 /// S3 data: y = |x| at x = -1, 0, 1; best affine fit 2/3, global 0.
 void affine_segment_data(LandscapeCase& c) {
   c.in_dim = 1;
@@ -74,6 +63,16 @@ std::vector<ParamRef> all_dense_params(const Network& net) {
     }
   }
   return free;
+}
+
+std::vector<double> param_values(const Network& net, const std::vector<ParamRef>& free) {
+  std::vector<double> v;
+  for (const ParamRef& p : free) {
+    const Layer& L = net.layers[static_cast<std::size_t>(p.layer)];
+    v.push_back(p.bias ? L.bias[static_cast<std::size_t>(p.row)]
+                       : L.weight[static_cast<std::size_t>(p.row) * L.in + p.col]);
+  }
+  return v;
 }
 
 LandscapeCase make_landscape_case(const std::string& name, std::uint64_t seed) {
@@ -108,11 +107,11 @@ LandscapeCase make_landscape_case(const std::string& name, std::uint64_t seed) {
     out.weight = {1.0 / 6.0, 1.0 / 6.0};
     out.bias = {0.0};
     c.free = all_dense_params(c.network);
-    c.theta_star = values_of(c.network, c.free);
+    c.theta_star = param_values(c.network, c.free);
     Network global = c.network;
     global.layers[0].bias = {0.0, 0.0};
     global.layers.back().weight = {1.0, 1.0}; // |x| = relu(x) + relu(-x)
-    c.theta_global = values_of(global, c.free);
+    c.theta_global = param_values(global, c.free);
     c.description = deep ? "S3: y = |x| at -1, 0, 1; two hidden ReLU layers of width 2 at the "
                            "best affine fit"
                          : "S3: y = |x| at -1, 0, 1; one hidden ReLU layer of width 2 at the best "
@@ -150,7 +149,7 @@ LandscapeCase make_landscape_case(const std::string& name, std::uint64_t seed) {
     }
     out.bias = {c0};
     c.free = all_dense_params(c.network);
-    c.theta_star = values_of(c.network, c.free);
+    c.theta_star = param_values(c.network, c.free);
     c.description = "S3: y = |x| at -1, 0, 1; one hidden ReLU layer of width 7 (seeded) at the "
                     "best affine fit";
   } else if (name == "linear-saddle") { // S4: F(u, v) = (u v - 1)^2 at the origin

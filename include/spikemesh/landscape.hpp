@@ -46,6 +46,8 @@ LandscapeCase make_landscape_case(const std::string& name, std::uint64_t seed = 
 
 /// Every dense weight and bias of @p net free, theta* = its current values.
 std::vector<ParamRef> all_dense_params(const Network& net);
+/// The current values of the parameters @p free of @p net (a case's theta*).
+std::vector<double> param_values(const Network& net, const std::vector<ParamRef>& free);
 
 /// Where each free parameter sits in the packed parameters of @p packed.
 std::vector<std::int64_t> packed_offsets(const PackedNetwork<double>& packed,

@@ -47,11 +47,7 @@ inline LandscapeCase random_landscape_case(const std::vector<int>& widths) {
     c.y.push_back(std::sin(3 * x[0]) * x[1]);
   }
   c.free = all_dense_params(c.network);
-  for (const ParamRef& p : c.free) {
-    const Layer& L = c.network.layers[static_cast<std::size_t>(p.layer)];
-    c.theta_star.push_back(p.bias ? L.bias[static_cast<std::size_t>(p.row)]
-                                  : L.weight[static_cast<std::size_t>(p.row) * L.in + p.col]);
-  }
+  c.theta_star = param_values(c.network, c.free);
   return c;
 }
 
