@@ -6,6 +6,7 @@
 
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "eval_kernel.hpp"
 #include "eval_mesh.hpp"
 
 #include <cstdlib>
@@ -81,18 +82,8 @@ public:
 private:
   template <class T>
   void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& slot) {
-    // Narrow buffers when every buffered layer fits in 32; otherwise stream wide layers.
-    try {
-      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kNarrowWidth);
-      m_width = cuda::kNarrowWidth;
-    } catch (const std::invalid_argument&) {
-      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kWideWidth);
-      m_width = cuda::kWideWidth;
-    }
-    if (slot->view.net.buffer_width > m_width) {
-      slot = std::make_unique<DeviceProblem<T>>(p, cuda::kWideWidth);
-      m_width = cuda::kWideWidth;
-    }
+    m_width = eval_kernel_width<T>(p.c->network);
+    slot = std::make_unique<DeviceProblem<T>>(p, m_width);
     m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
     m_partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
   }
@@ -101,10 +92,7 @@ private:
   Accumulator run(const DeviceProblem<T>& dp, IndexRange range) {
     Accumulator total;
     if (range.size() == 0) return total;
-    // Fewer blocks than the full grid for small ranges: every block has work.
-    const index_t runs = (range.size() + 15) / 16;
-    const int grid =
-        static_cast<int>(std::min<index_t>(m_grid, (runs + cuda::kBlock - 1) / cuda::kBlock));
+    const int grid = eval_block::grid_for_range(range.size(), m_grid);
     cuda::launch_eval_mesh(dp.view, range, m_width, grid, m_partials.data(), m_stream.get());
     const std::vector<Accumulator> partials =
         m_partials.download(m_stream.get(), static_cast<std::size_t>(grid));

@@ -2,6 +2,7 @@
 /// @brief Host-side declaration of the mesh-evaluation launcher (no device code here, R6).
 #pragma once
 
+#include "spikemesh/math/eval_block.hpp"
 #include "spikemesh/math/point_stats.hpp"
 
 #include <cuda_runtime_api.h>
@@ -9,10 +10,10 @@
 namespace spikemesh::cuda {
 
 /// Threads per block of the mesh kernel.
-inline constexpr int kBlock = 128;
+inline constexpr int kBlock = eval_block::kThreads;
 /// Widths of the per-thread layer buffers the kernel is instantiated for.
-inline constexpr int kNarrowWidth = 32;
-inline constexpr int kWideWidth = 256;
+inline constexpr int kNarrowWidth = eval_block::kNarrowWidth;
+inline constexpr int kWideWidth = eval_block::kWideWidth;
 
 /// Evaluates [range.begin, range.end) and writes one Accumulator per block to @p partials
 /// (at least @p grid entries); the caller merges them in block order. @p width is kNarrowWidth

@@ -44,6 +44,11 @@ public:
 /// The CPU backend (OpenMP). @p threads = 0 uses OpenMP's default.
 std::unique_ptr<Evaluator> make_cpu_evaluator(int threads = 0, index_t chunk_size = 1 << 14);
 
+/// The CUDA backend's mesh kernel (math/eval_block.hpp) run on the host, one emulated thread at
+/// a time, with at most @p grid blocks and the CUDA evaluator's block-order merge: checks the
+/// kernel without a device (tests; slow). Named "cuda-emulated".
+std::unique_ptr<Evaluator> make_emulated_cuda_evaluator(int grid = 7);
+
 /// Picks a backend. Auto: CUDA when built with it and a device is present, else CPU with a
 /// one-line @p notice. Cuda without a device throws std::runtime_error.
 std::unique_ptr<Evaluator> make_evaluator(Backend backend, int threads, std::string* notice);
