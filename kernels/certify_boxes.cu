@@ -1,21 +1,19 @@
 /// @file certify_boxes.cu
 /// @brief Certified-volume kernels: interval bounds and split axes of boxes (one block per box,
 /// rows across threads, the split axis by thread 0 in the CPU's order) and box-local sampling
-/// (one block per box, CUB block reduction of the hits). The per-box work is box_block.hpp's,
-/// which CPU tests run in emulation. Compiled with --fmad=false so every product and sum rounds
-/// as on the CPU.
+/// (one thread per point of all the boxes together, hits counted with integer atomics). The per-box
+/// work is box_block.hpp's, which CPU tests run in emulation. Compiled with --fmad=false so every
+/// product and sum rounds as on the CPU.
 #include "spikemesh/math/box_block.hpp"
 
 #include "certify_boxes.hpp"
 #include "cuda_check.hpp"
 
-#include <cub/block/block_reduce.cuh>
-
 namespace spikemesh::cuda {
 namespace {
 
 constexpr int kBoundThreads = 128;
-constexpr int kSampleThreads = 64;
+constexpr int kSampleThreads = 128;
 
 __global__ void __launch_bounds__(kBoundThreads)
     bound_boxes_kernel(BoundsView v, const double* boxes, int count, double* scratch_all,
@@ -41,21 +39,16 @@ __global__ void __launch_bounds__(kBoundThreads)
 
 template <int W>
 __global__ void __launch_bounds__(kSampleThreads) sample_boxes_kernel(SampleArgs a) {
-  using Reduce = cub::BlockReduce<std::int64_t, kSampleThreads>;
-  __shared__ typename Reduce::TempStorage temp;
-  const int d = a.net.in_dim;
   double x[kMaxDim], buf_a[W], buf_b[W];
-  for (int i = blockIdx.x; i < a.count; i += gridDim.x) {
-    const double* lo = a.boxes + static_cast<std::int64_t>(i) * 2 * d;
-    const double* hi = lo + d;
-    const std::uint64_t start =
-        box_math::box_stream(a.seed, a.first + static_cast<std::uint64_t>(i), a.round);
-    std::int64_t hits = 0;
-    for (std::int64_t s = threadIdx.x; s < a.counts[i]; s += blockDim.x)
-      hits += box_block::sample_hit(a.net, lo, hi, start, s, a.tau, x, buf_a, buf_b) ? 1 : 0;
-    const std::int64_t total = Reduce(temp).Sum(hits);
-    if (threadIdx.x == 0) a.hits[i] = total;
-    __syncthreads(); // the reduction storage is reused by the next box
+  const std::int64_t total = a.offsets[a.count];
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t g = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; g < total;
+       g += stride) {
+    int box = 0;
+    if (box_block::global_sample_hit(a.net, a.boxes, a.offsets, a.count, a.seed, a.round, a.first,
+                                     a.tau, g, x, buf_a, buf_b, &box)) {
+      atomicAdd(reinterpret_cast<unsigned long long*>(a.hits + box), 1ull); // exact, order-free
+    }
   }
 }
 
@@ -68,7 +61,13 @@ void launch_bound_boxes(const BoundsView& v, const double* boxes, int count, dou
   SM_CUDA_CHECK(cudaGetLastError());
 }
 
-void launch_sample_boxes(const SampleArgs& a, int width, int grid, cudaStream_t stream) {
+void launch_sample_boxes(const SampleArgs& a, int width, std::int64_t total, int max_grid,
+                         cudaStream_t stream) {
+  const std::int64_t blocks = (total + kSampleThreads - 1) / kSampleThreads;
+  const int grid = static_cast<int>(blocks < max_grid ? blocks : max_grid);
+  if (grid < 1) return;
+  SM_CUDA_CHECK(
+      cudaMemsetAsync(a.hits, 0, static_cast<std::size_t>(a.count) * sizeof *a.hits, stream));
   if (width <= 32) {
     sample_boxes_kernel<32><<<grid, kSampleThreads, 0, stream>>>(a);
   } else {

@@ -23,21 +23,23 @@ namespace spikemesh::cuda {
 void launch_bound_boxes(const BoundsView& v, const double* boxes, int count, double* scratch,
                         int grid, double* f_lo, double* f_hi, int* axis, cudaStream_t stream);
 
-/// Device arguments of one sampling round.
+/// Device arguments of one sampling call.
 struct SampleArgs {
   NetworkView<double> net;
-  const double* boxes = nullptr;        ///< [count][2 d]
-  const std::int64_t* counts = nullptr; ///< points per box
+  const double* boxes = nullptr;         ///< [count][2 d]
+  const std::int64_t* offsets = nullptr; ///< [count + 1] prefix sums of the points per box
   int count = 0;
   std::uint64_t seed = 0, round = 0, first = 0;
   double tau = 0.0;
-  std::int64_t* hits = nullptr; ///< [count]
+  std::int64_t* hits = nullptr; ///< [count], zeroed by the launcher
 };
 
-/// One block per box: its points are the consecutive draws of box_math::box_stream(seed,
-/// first + i, round); a CUB block reduction counts the hits. @p width is 32 or 256 (>= the
-/// network's buffer width). Checks the launch.
-void launch_sample_boxes(const SampleArgs& a, int width, int grid, cudaStream_t stream);
+/// One thread per point of all the boxes together (grid-stride over the @p total points, at
+/// most @p max_grid blocks): point s of box i is draws s d .. s d + d - 1 of
+/// box_math::box_stream(seed, first + i, round); hits are counted with integer atomics. @p width
+/// is 32 or 256 (>= the network's buffer width). Zeroes the hits first; checks the launch.
+void launch_sample_boxes(const SampleArgs& a, int width, std::int64_t total, int max_grid,
+                         cudaStream_t stream);
 
 /// The GPU BoxEngine (see make_cuda_box_engine()).
 std::unique_ptr<BoxEngine> make_box_engine(const Network& net, const BoxBounder& bounder,

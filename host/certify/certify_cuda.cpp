@@ -2,7 +2,9 @@
 /// @brief The GPU BoxEngine: the bounds network (every layer as CSR plus the separable form) and
 /// the packed network go to the device once; each batch of boxes is uploaded, bounded or sampled
 /// by the kernels, and only three numbers per box (bounds and split axis) or one (hits) come
-/// back, so the host keeps the deterministic best-first queue.
+/// back, so the host keeps the deterministic best-first queue and the classification of boxes
+/// (no device-side compaction: 20 bytes a box come back, and the CPU and GPU engines process the
+/// same boxes in the same order).
 #include "bounds_image.hpp"
 #include "certify_boxes.hpp"
 #include "cuda_check.hpp"
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <numeric>
 #include <type_traits>
 
 namespace spikemesh::cuda {
@@ -66,7 +69,10 @@ public:
     if (count == 0) return;
     const cudaStream_t s = m_stream.get();
     m_boxes.upload(boxes, count * 2 * m_d, s);
-    m_counts.upload(m, count, s);
+    m_host_offsets.resize(count + 1);
+    m_host_offsets[0] = 0;
+    std::partial_sum(m, m + count, m_host_offsets.begin() + 1);
+    m_offsets.upload(m_host_offsets.data(), count + 1, s);
     m_hits.reserve(count);
     SampleArgs a;
     a.net = m_packed.view();
@@ -74,16 +80,14 @@ public:
     a.net.params = m_net_params.data();
     a.net.indices = m_net_indices.data();
     a.boxes = m_boxes.data();
-    a.counts = m_counts.data();
+    a.offsets = m_offsets.data();
     a.count = static_cast<int>(count);
     a.seed = seed;
     a.round = round;
     a.first = first;
     a.tau = tau;
     a.hits = m_hits.data();
-    const int grid =
-        static_cast<int>(std::min<std::size_t>(count, 64 * static_cast<std::size_t>(m_sms)));
-    launch_sample_boxes(a, m_packed.buffer_width(), grid, s);
+    launch_sample_boxes(a, m_packed.buffer_width(), m_host_offsets[count], 32 * m_sms, s);
     m_hits.download_to(hits, count, s);
     SM_CUDA_CHECK(cudaStreamSynchronize(s));
     report_sampled(progress, m, count);
@@ -101,7 +105,8 @@ private:
   DeviceBuffer<std::int32_t> m_net_indices;
   DeviceBuffer<double> m_boxes, m_f_lo, m_f_hi, m_scratch;
   DeviceBuffer<int> m_axis;
-  DeviceBuffer<std::int64_t> m_counts, m_hits;
+  DeviceBuffer<std::int64_t> m_offsets, m_hits;
+  std::vector<std::int64_t> m_host_offsets;
   std::vector<double> m_host_lo, m_host_hi;
   std::vector<int> m_host_axis;
 };

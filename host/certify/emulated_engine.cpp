@@ -5,11 +5,18 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 
 namespace spikemesh {
 namespace {
+
+/// Emulated threads of the sampling grid (7 blocks of 128: a stride that is no power of two),
+/// handed to OpenMP in tasks of 64.
+constexpr std::int64_t kGridThreads = 7 * 128;
+constexpr std::int64_t kThreadsPerTask = 64;
 
 class EmulatedBoxEngine final : public BoxEngine {
 public:
@@ -49,16 +56,23 @@ public:
               const std::function<void(std::int64_t)>& progress) override {
     const NetworkView<double> net = m_packed.view();
     const std::size_t width = static_cast<std::size_t>(m_packed.buffer_width());
+    std::vector<std::int64_t> offsets(count + 1, 0);
+    std::partial_sum(m, m + count, offsets.begin() + 1);
+    std::fill(hits, hits + count, 0);
 #pragma omp parallel
     {
       std::vector<double> x(m_d), buf_a(width), buf_b(width);
-#pragma omp for schedule(dynamic, 16)
-      for (std::size_t i = 0; i < count; ++i) {
-        const double* lo = boxes + i * 2 * m_d;
-        hits[i] = box_block::emulate_sample_block(
-            net, lo, lo + m_d, box_math::box_stream(seed, first + i, round), m[i], tau,
-            m_block_threads, x.data(), buf_a.data(), buf_b.data());
+      std::vector<std::int64_t> mine(count, 0);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t t = 0; t < kGridThreads; t += kThreadsPerTask) {
+        box_block::emulate_sample_threads(net, boxes, offsets.data(), static_cast<int>(count), seed,
+                                          round, first, tau, t,
+                                          std::min(t + kThreadsPerTask, kGridThreads), kGridThreads,
+                                          x.data(), buf_a.data(), buf_b.data(), mine.data());
       }
+#pragma omp critical
+      for (std::size_t i = 0; i < count; ++i)
+        hits[i] += mine[i];
     }
     report_sampled(progress, m, count);
   }

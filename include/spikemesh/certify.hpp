@@ -192,10 +192,11 @@ public:
 std::unique_ptr<BoxEngine> make_cuda_box_engine(const Network& net, const BoxBounder& bounder,
                                                 std::string* why);
 
-/// The GPU engine's per-box code (math/box_block.hpp over the arrays the GPU engine uploads) run
-/// on the host: each box as one block of @p block_threads threads emulated one after another,
-/// boxes spread over OpenMP threads. It checks the kernels' arithmetic and thread partition
-/// without a device; nullptr (and why) where the kernels refuse the network.
+/// The GPU engine's kernel code (math/box_block.hpp over the arrays the GPU engine uploads) run
+/// on the host: bounds with each box as one block of @p block_threads threads emulated one after
+/// another, sampling as a grid of 896 threads striding over all the points. It checks the
+/// kernels' arithmetic and thread partition without a device; nullptr (and why) where the
+/// kernels refuse the network.
 std::unique_ptr<BoxEngine> make_emulated_box_engine(const Network& net, const BoxBounder& bounder,
                                                     int block_threads, std::string* why);
 

@@ -1,7 +1,8 @@
 /// @file box_block.hpp
-/// @brief What a thread block of the certify kernels does for one box. Bounds: the flattened
-/// bounds network (BoundsView), the per-row arithmetic in BoxBounder's order, and the phases a
-/// block runs with a barrier between each. Sampling: the hit test of one point of a box's
+/// @brief What the threads of the certify kernels do. Bounds, one box per thread block: the
+/// flattened bounds network (BoundsView), the per-row arithmetic in BoxBounder's order, and the
+/// phases a block runs with a barrier between each. Sampling: one thread per point of all the
+/// boxes together (a binary search finds the point's box), the hit test of a point of a box's
 /// stream. The CUDA kernels call these with threadIdx/blockDim; the emulate_* functions run the
 /// same code thread after thread on the host, so CPU tests check the kernels' arithmetic, data
 /// layout and thread partition against BoxBounder and the CPU engine.
@@ -237,17 +238,53 @@ SM_HOST_DEVICE bool sample_hit(const NetworkView<double>& net, const double* lo,
   return fabs(forward(net, x, buf_a, buf_b)) > tau;
 }
 
-/// The sampling kernel's work for one box of @p m points, thread after thread.
-inline std::int64_t emulate_sample_block(const NetworkView<double>& net, const double* lo,
-                                         const double* hi, std::uint64_t start, std::int64_t m,
-                                         double tau, int threads, double* x, double* buf_a,
-                                         double* buf_b) {
-  std::int64_t hits = 0;
-  for (int tid = 0; tid < threads; ++tid) {
-    for (std::int64_t s = tid; s < m; s += threads)
-      hits += sample_hit(net, lo, hi, start, s, tau, x, buf_a, buf_b) ? 1 : 0;
+/// The box that global sample @p g of a sampling call falls in: the last i with
+/// offsets[i] <= g (offsets: [count + 1] ascending prefix sums of the points per box).
+SM_HOST_DEVICE int box_of_sample(const std::int64_t* offsets, int count, std::int64_t g) {
+  int lo = 0, hi = count; // offsets[lo] <= g < offsets[hi]
+  while (hi - lo > 1) {
+    const int mid = lo + (hi - lo) / 2;
+    if (offsets[mid] <= g) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
   }
-  return hits;
+  return lo;
+}
+
+/// Whether global sample @p g is a hit, and in which box (*box): sample g - offsets[box] of
+/// box @p first + box's stream in round @p round. One thread's work in the sampling kernel.
+SM_HOST_DEVICE bool global_sample_hit(const NetworkView<double>& net, const double* boxes,
+                                      const std::int64_t* offsets, int count, std::uint64_t seed,
+                                      std::uint64_t round, std::uint64_t first, double tau,
+                                      std::int64_t g, double* x, double* buf_a, double* buf_b,
+                                      int* box) {
+  const int i = box_of_sample(offsets, count, g);
+  *box = i;
+  const double* lo = boxes + static_cast<std::int64_t>(i) * 2 * net.in_dim;
+  const std::uint64_t start =
+      box_math::box_stream(seed, first + static_cast<std::uint64_t>(i), round);
+  return sample_hit(net, lo, lo + net.in_dim, start, g - offsets[i], tau, x, buf_a, buf_b);
+}
+
+/// The sampling kernel's threads [t_begin, t_end) of @p threads on the host, each striding over
+/// the global samples [0, offsets[count]) as the kernel's grid does; adds their hits to @p hits
+/// (integer atomics on the device: the counts do not depend on the order).
+inline void emulate_sample_threads(const NetworkView<double>& net, const double* boxes,
+                                   const std::int64_t* offsets, int count, std::uint64_t seed,
+                                   std::uint64_t round, std::uint64_t first, double tau,
+                                   std::int64_t t_begin, std::int64_t t_end, std::int64_t threads,
+                                   double* x, double* buf_a, double* buf_b, std::int64_t* hits) {
+  const std::int64_t total = offsets[count];
+  for (std::int64_t t = t_begin; t < t_end; ++t) {
+    for (std::int64_t g = t; g < total; g += threads) {
+      int box = 0;
+      if (global_sample_hit(net, boxes, offsets, count, seed, round, first, tau, g, x, buf_a, buf_b,
+                            &box))
+        ++hits[box];
+    }
+  }
 }
 
 } // namespace box_block
