@@ -18,21 +18,7 @@ std::unique_ptr<Evaluator> make_cuda() {
 
 class CudaParity : public CudaTest {};
 
-TEST_F(CudaParity, EveryConstructionBothPrecisions) {
-  testing::parity_every_construction(make_cuda);
-}
-
-TEST_F(CudaParity, RandomNetworks) {
-  testing::parity_random_networks(make_cuda);
-}
-
-TEST_F(CudaParity, SubRangesRaggedSizesAndHugeIndices) {
-  testing::parity_sub_ranges(make_cuda);
-}
-
-TEST_F(CudaParity, DriverRunMatchesCpuResults) {
-  testing::parity_driver_run(make_cuda);
-}
+SM_BACKEND_PARITY_TESTS(CudaParity, make_cuda)
 
 TEST(CudaBackend, CudaWithoutDeviceIsAClearError) {
   std::string why;

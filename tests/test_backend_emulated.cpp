@@ -14,23 +14,11 @@ std::unique_ptr<Evaluator> make_emulated() {
   return make_emulated_cuda_evaluator(7);
 }
 
-TEST(CudaKernelEmulated, EveryConstructionBothPrecisions) {
-  testing::parity_every_construction(make_emulated);
-}
+class CudaKernelEmulated : public ::testing::Test {};
 
-TEST(CudaKernelEmulated, RandomNetworks) {
-  testing::parity_random_networks(make_emulated);
-}
+SM_BACKEND_PARITY_TESTS(CudaKernelEmulated, make_emulated)
 
-TEST(CudaKernelEmulated, SubRangesRaggedSizesAndHugeIndices) {
-  testing::parity_sub_ranges(make_emulated);
-}
-
-TEST(CudaKernelEmulated, DriverRunMatchesCpuResults) {
-  testing::parity_driver_run(make_emulated);
-}
-
-TEST(CudaKernelEmulated, GridSizeDoesNotChangeCounts) {
+TEST_F(CudaKernelEmulated, GridSizeDoesNotChangeCounts) {
   const Case c = build_case(CaseParams{});
   const MeshView m = testing::mesh(2, 401);
   Problem p{&c, m, default_stats_config(c), Precision::Double};

@@ -158,3 +158,18 @@ inline void parity_driver_run(const EvaluatorFactory& make) {
 }
 
 } // namespace spikemesh::testing
+
+/// The parity checks above as the tests of fixture @p Suite for the evaluators @p make makes.
+#define SM_BACKEND_PARITY_TESTS(Suite, make)                                                       \
+  TEST_F(Suite, EveryConstructionBothPrecisions) {                                                 \
+    ::spikemesh::testing::parity_every_construction(make);                                         \
+  }                                                                                                \
+  TEST_F(Suite, RandomNetworks) {                                                                  \
+    ::spikemesh::testing::parity_random_networks(make);                                            \
+  }                                                                                                \
+  TEST_F(Suite, SubRangesRaggedSizesAndHugeIndices) {                                              \
+    ::spikemesh::testing::parity_sub_ranges(make);                                                 \
+  }                                                                                                \
+  TEST_F(Suite, DriverRunMatchesCpuResults) {                                                      \
+    ::spikemesh::testing::parity_driver_run(make);                                                 \
+  }
