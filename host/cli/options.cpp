@@ -5,6 +5,7 @@
 #include "spikemesh/constructions.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 
@@ -12,8 +13,24 @@ namespace spikemesh::cli {
 namespace {
 
 template <class E>
-CLI::CheckedTransformer choices(const std::map<std::string, E>& m) {
-  return CLI::CheckedTransformer(m, CLI::ignore_case);
+CLI::Validator choices(const std::map<std::string, E>& m) {
+  // Not CLI::CheckedTransformer: it prints the mapped enum values, which are uint8_t (characters,
+  // NUL included) in --help and in its errors. Names in, the enum's integer out.
+  std::string names;
+  for (const auto& [name, value] : m)
+    names += (names.empty() ? "{" : ",") + name;
+  names += "}";
+  return CLI::Validator(
+      [m, names](std::string& input) -> std::string {
+        std::string key = input;
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const auto it = m.find(key);
+        if (it == m.end()) return "'" + input + "' is not one of " + names;
+        input = std::to_string(static_cast<int>(it->second));
+        return {};
+      },
+      names);
 }
 
 const std::map<std::string, Task> kTasks{{"classify", Task::Classify},
@@ -80,7 +97,7 @@ void add_options(CLI::App& app, Options& o) {
       ->group(kCase);
   app.add_option("--tau", o.cp.tau,
                  "spike threshold: |f| > tau; |f| <= tau undecided (default 0; sigmoid 0.5; prelu "
-                 "1e-6; depth-extended 1e-5 max(1,c/eps))")
+                 "1e-4; depth-extended 1e-5 max(1,c/eps))")
       ->group(kCase);
 
   const std::string kDepth = "Depth extension (C4, any case)";

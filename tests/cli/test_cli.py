@@ -232,6 +232,14 @@ class Errors(CliCase):
                 self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
                 self.assert_no_output_files()
 
+    def test_enum_errors_and_help_name_the_choices(self):
+        p = self.run_cli("run", "--labels", "stripes", "--out", self.path("e.h5"), expect=2)
+        self.assertIn("'stripes' is not one of {checkerboard,ones,random}", p.stderr)
+        h = self.run_cli("--help")
+        self.assertIn("--backend ENUM:{auto,cpu,cuda}", h.stdout)
+        self.assertTrue(all(ord(ch) >= 32 or ch in "\t\n" for ch in h.stdout + p.stderr),
+                        "control characters in --help or the error")
+
     def test_unused_option_is_reported(self):
         p = self.run_cli("run", "--alpha", "0.3", "--points-per-axis", "11", "--out",
                          self.path("u.h5"), "--quiet")
