@@ -1,6 +1,7 @@
 /// @file emulated_engine.cpp
-/// @brief The GPU BoxEngine's per-box code on the host (box_block.hpp over a BoundsImage and a
-/// PackedNetwork, as certify_cuda.cpp uploads them).
+/// @brief The GPU BoxEngine's kernels on the host (box_block.hpp over a BoundsImage and a
+/// PackedNetwork, as certify_cuda.cpp uploads them): bounds one emulated block per box, sampling
+/// an emulated grid striding over all the points.
 #include "bounds_image.hpp"
 
 #include <omp.h>
