@@ -34,6 +34,13 @@ constexpr double kShrink = 2.0; ///< pseudo-points at the pooled proportion per 
 class BoxStore {
 public:
   explicit BoxStore(std::size_t d) : m_d(d) {}
+  /// Room for @p slots boxes at once: one allocation instead of a doubling series (glibc serves
+  /// a regrown 100 MB vector from the heap with a copy once a process has freed large blocks).
+  void reserve(std::size_t slots) {
+    m_corners.reserve(slots * 2 * m_d);
+    m_volume.reserve(slots);
+    m_axis.reserve(slots);
+  }
   std::size_t add(const double* lo, const double* hi, double vol, int axis) {
     std::size_t id;
     if (!m_free.empty()) {
@@ -277,9 +284,15 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   if (!engine) engine = std::make_unique<CpuBoxEngine>(net, bounder, threads);
   res.engine = engine->name();
   CompensatedSum inside;
+  // At most budget / 2 + 1 boxes are open at once (each split adds one); reserve up to 2^21.
+  const std::size_t most_open = static_cast<std::size_t>(
+      std::min<std::int64_t>(opt.box_budget / 2 + 2, std::int64_t(1) << 21));
   BoxStore store(d);
+  store.reserve(most_open);
   using Entry = std::pair<double, std::size_t>; // (volume, slot): largest undecided first
-  std::priority_queue<Entry> open;
+  std::vector<Entry> queue_storage;
+  queue_storage.reserve(most_open);
+  std::priority_queue<Entry> open(std::less<Entry>(), std::move(queue_storage));
   auto classify = [&](const double* blo, const double* bhi, double vol, const BoxBound& b) {
     ++res.boxes_processed;
     if (b.f.lo >= -opt.tau && b.f.hi <= opt.tau) {
