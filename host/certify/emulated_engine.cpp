@@ -90,6 +90,10 @@ private:
 
 std::unique_ptr<BoxEngine> make_emulated_box_engine(const Network& net, const BoxBounder& bounder,
                                                     int block_threads, std::string* why) {
+  if (block_threads < 1) {
+    if (why) *why = "an emulated block needs at least one thread";
+    return nullptr;
+  }
   if (!box_kernels_support(net, bounder, why)) return nullptr;
   return std::make_unique<EmulatedBoxEngine>(net, bounder, block_threads);
 }
