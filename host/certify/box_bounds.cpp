@@ -21,8 +21,11 @@ using box_math::act_range;
 using box_math::max_slope;
 using box_math::widen;
 
-/// One layer's pre-activation intervals from input intervals (sparse or dense rows).
-void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Interval>& z) {
+/// One layer's pre-activation intervals from input intervals (sparse or dense rows). With
+/// @p inputs (ascending; dense layers only), only those inputs are read: the others are silent
+/// ([0, 0], which the sum skips anyway), so the result is the same to the bit.
+void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Interval>& z,
+               const std::vector<int>* inputs = nullptr) {
   z.assign(static_cast<std::size_t>(L.out), {});
   for (int r = 0; r < L.out; ++r) {
     double lo = L.bias[static_cast<std::size_t>(r)], hi = lo, mag = std::fabs(lo);
@@ -40,6 +43,11 @@ void propagate(const Layer& L, const std::vector<Interval>& in, std::vector<Inte
            e < L.row_ptr[static_cast<std::size_t>(r) + 1]; ++e) {
         add(L.values[static_cast<std::size_t>(e)],
             in[static_cast<std::size_t>(L.cols[static_cast<std::size_t>(e)])]);
+      }
+    } else if (inputs) {
+      for (int j : *inputs) {
+        const double w = L.weight[static_cast<std::size_t>(r) * L.in + j];
+        if (w != 0.0) add(w, in[static_cast<std::size_t>(j)]);
       }
     } else {
       for (int j = 0; j < L.in; ++j) {
@@ -299,6 +307,7 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
   const std::size_t n_layers = net.layers.size();
   s.z.resize(n_layers);
   std::size_t first = 1;
+  bool reached = false; // s.reached lists the second-layer rows that are not silent for sure
   const Layer& L0 = net.layers[0];
   if (m_separable) {
     s.z[0].resize(static_cast<std::size_t>(L0.out));
@@ -337,7 +346,13 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
       for (std::size_t r = 0; r < static_cast<std::size_t>(L1.out); ++r)
         exact_row(r);
     } else {
-      prune_rows(s, exact_row);
+      s.reached.clear();
+      prune_rows(s, [&](std::size_t r) {
+        exact_row(r);
+        s.reached.push_back(static_cast<int>(r));
+      });
+      std::sort(s.reached.begin(), s.reached.end());
+      reached = !net.layers[2].is_sparse();
     }
     first = 2;
   } else {
@@ -347,8 +362,18 @@ void BoxBounder::bound_layers(const double* lo, const double* hi, BoundScratch& 
     propagate(L0, s.act, s.z[0]);
   }
   for (std::size_t l = first; l < n_layers; ++l) {
-    activate_all(net.layers[l - 1], s.z[l - 1], s.act);
-    propagate(net.layers[l], s.act, s.z[l]);
+    if (l == 2 && reached) { // the third layer reads only the rows the trie walk reached
+      s.act.resize(s.z[1].size());
+      for (int r : s.reached) {
+        const Interval& z = s.z[1][static_cast<std::size_t>(r)];
+        s.act[static_cast<std::size_t>(r)] =
+            act_range(net.layers[1].act, net.layers[1].alpha, z.lo, z.hi);
+      }
+      propagate(net.layers[l], s.act, s.z[l], &s.reached);
+    } else {
+      activate_all(net.layers[l - 1], s.z[l - 1], s.act);
+      propagate(net.layers[l], s.act, s.z[l]);
+    }
     if (m_dense) {
       detail::back_substitute(*m_dense, l, s.z, lo, hi, s.crown, *s.backsub);
       for (std::size_t r = 0; r < s.z[l].size(); ++r) {

@@ -41,6 +41,7 @@ struct BoundScratch {
   std::vector<Interval> act, crown, term;
   std::vector<double> term_mag, rest;
   std::vector<std::pair<int, double>> stack; ///< trie walk: (node, sum of the terms' upper ends)
+  std::vector<int> reached;                  ///< second-layer rows the trie walk reached
   std::vector<double> sens, sens_next, score;
   std::unique_ptr<detail::BackSubScratch> backsub;
 };
