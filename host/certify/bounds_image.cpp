@@ -5,6 +5,7 @@
 #include "bounds_image.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace spikemesh {
@@ -95,6 +96,12 @@ bool box_kernels_support(const Network& net, const BoxBounder& bounder, std::str
   }
   if (!reason.empty() && why) *why = reason;
   return reason.empty();
+}
+
+std::vector<std::int64_t> sample_offsets(const std::int64_t* m, std::size_t count) {
+  std::vector<std::int64_t> offsets(count + 1, 0);
+  std::partial_sum(m, m + count, offsets.begin() + 1);
+  return offsets;
 }
 
 void report_sampled(const std::function<void(std::int64_t)>& progress, const std::int64_t* m,

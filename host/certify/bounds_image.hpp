@@ -59,6 +59,10 @@ inline constexpr int kBoxKernelWidth = 256;
 /// not (the linear relaxation, more than kMaxDim inputs, a layer wider than the buffers).
 bool box_kernels_support(const Network& net, const BoxBounder& bounder, std::string* why);
 
+/// [count + 1] prefix sums of the points per box m[0..count): where each box's points start in
+/// a sampling call's global numbering (the sampling kernel's thread -> box map).
+std::vector<std::int64_t> sample_offsets(const std::int64_t* m, std::size_t count);
+
 /// Tells @p progress (when set) that the m[0..count) points of a sampling call are done: the
 /// kernels report once a call.
 void report_sampled(const std::function<void(std::int64_t)>& progress, const std::int64_t* m,

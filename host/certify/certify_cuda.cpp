@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <numeric>
 #include <type_traits>
 
 namespace spikemesh::cuda {
@@ -69,10 +68,8 @@ public:
     if (count == 0) return;
     const cudaStream_t s = m_stream.get();
     m_boxes.upload(boxes, count * 2 * m_d, s);
-    m_host_offsets.resize(count + 1);
-    m_host_offsets[0] = 0;
-    std::partial_sum(m, m + count, m_host_offsets.begin() + 1);
-    m_offsets.upload(m_host_offsets.data(), count + 1, s);
+    const std::vector<std::int64_t> offsets = sample_offsets(m, count);
+    m_offsets.upload(offsets.data(), count + 1, s);
     m_hits.reserve(count);
     SampleArgs a;
     a.net = m_packed.view();
@@ -87,7 +84,7 @@ public:
     a.first = first;
     a.tau = tau;
     a.hits = m_hits.data();
-    launch_sample_boxes(a, m_packed.buffer_width(), m_host_offsets[count], 32 * m_sms, s);
+    launch_sample_boxes(a, m_packed.buffer_width(), offsets[count], 32 * m_sms, s);
     m_hits.download_to(hits, count, s);
     SM_CUDA_CHECK(cudaStreamSynchronize(s));
     report_sampled(progress, m, count);
@@ -106,7 +103,6 @@ private:
   DeviceBuffer<double> m_boxes, m_f_lo, m_f_hi, m_scratch;
   DeviceBuffer<int> m_axis;
   DeviceBuffer<std::int64_t> m_offsets, m_hits;
-  std::vector<std::int64_t> m_host_offsets;
   std::vector<double> m_host_lo, m_host_hi;
   std::vector<int> m_host_axis;
 };

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 #include <stdexcept>
 
 namespace spikemesh {
@@ -57,8 +56,7 @@ public:
               const std::function<void(std::int64_t)>& progress) override {
     const NetworkView<double> net = m_packed.view();
     const std::size_t width = static_cast<std::size_t>(m_packed.buffer_width());
-    std::vector<std::int64_t> offsets(count + 1, 0);
-    std::partial_sum(m, m + count, offsets.begin() + 1);
+    const std::vector<std::int64_t> offsets = sample_offsets(m, count);
     std::fill(hits, hits + count, 0);
 #pragma omp parallel
     {

@@ -83,19 +83,20 @@ void back_substitute(const DenseNetwork& net, std::size_t i,
       for (std::size_t n = 0; n < width; ++n) {
         const Relaxation& q = s.rel[n];
         const std::size_t e = r * width + n;
-        // Upper bound: a positive coefficient takes the upper line, a negative one the lower.
-        const double a_up = s.lam_up[e] >= 0.0 ? q.up_a : q.lo_a;
-        const double c_up = s.lam_up[e] >= 0.0 ? q.up_c : q.lo_c;
-        cu += s.lam_up[e] * (c_up + L.bias[n] * a_up);
-        mu += s.mag_up[e] * (std::fabs(c_up) + std::fabs(L.bias[n] * a_up));
-        s.lam_up[e] *= a_up;
-        s.mag_up[e] *= std::fabs(a_up);
-        const double a_lo = s.lam_lo[e] >= 0.0 ? q.lo_a : q.up_a;
-        const double c_lo = s.lam_lo[e] >= 0.0 ? q.lo_c : q.up_c;
-        cl += s.lam_lo[e] * (c_lo + L.bias[n] * a_lo);
-        ml += s.mag_lo[e] * (std::fabs(c_lo) + std::fabs(L.bias[n] * a_lo));
-        s.lam_lo[e] *= a_lo;
-        s.mag_lo[e] *= std::fabs(a_lo);
+        // For the upper bound a positive coefficient takes the upper line and a negative one
+        // the lower; for the lower bound the other way round.
+        auto substitute = [&](bool upper, std::vector<double>& lam, std::vector<double>& mag,
+                              double& c, double& m) {
+          const bool up_line = (lam[e] >= 0.0) == upper;
+          const double a = up_line ? q.up_a : q.lo_a;
+          const double line_c = up_line ? q.up_c : q.lo_c;
+          c += lam[e] * (line_c + L.bias[n] * a);
+          m += mag[e] * (std::fabs(line_c) + std::fabs(L.bias[n] * a));
+          lam[e] *= a;
+          mag[e] *= std::fabs(a);
+        };
+        substitute(true, s.lam_up, s.mag_up, cu, mu);
+        substitute(false, s.lam_lo, s.mag_lo, cl, ml);
       }
       s.c_up[r] = cu;
       s.c_lo[r] = cl;
