@@ -10,7 +10,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstddef>
 #include <random>
+#include <type_traits>
 
 namespace spikemesh::bench {
 
@@ -45,17 +47,29 @@ inline Case dense_case(int width) {
 }
 
 /// Evaluates @p c over about @p points mesh points per iteration with @p ev; reports points/s
-/// and GFLOP/s (FLOPs counted from the stored nonzeros: 2 per weight).
+/// and GFLOP/s (FLOPs counted from the stored nonzeros: 2 per weight). With @p timer (a callable
+/// that runs its argument and returns seconds, for a benchmark registered with UseManualTime)
+/// each iteration's time is the timer's, e.g. CUDA events.
+template <class Timer = std::nullptr_t>
 inline void run_mesh_benchmark(benchmark::State& state, Evaluator& ev, const Case& c, double points,
-                               Precision prec = Precision::Float) {
+                               Precision prec = Precision::Float, Timer timer = nullptr) {
   MeshSpec mesh;
   mesh.dim = c.network.in_dim;
   mesh.points_per_axis = {points_per_axis_for(points, mesh.dim)};
   const MeshView view = make_mesh_view(mesh);
   ev.prepare(Problem{&c, view, default_stats_config(c), prec});
   std::uint64_t spikes = 0;
-  for (auto _ : state)
-    spikes += ev.evaluate({0, view.total}).scalar.spike_count;
+  if constexpr (!std::is_same_v<Timer, std::nullptr_t>)
+    spikes += ev.evaluate({0, view.total}).scalar.spike_count; // warm-up: first launch, caches
+  for (auto _ : state) {
+    if constexpr (std::is_same_v<Timer, std::nullptr_t>) {
+      spikes += ev.evaluate({0, view.total}).scalar.spike_count;
+    } else {
+      state.SetIterationTime(timer([&] {
+        spikes += ev.evaluate({0, view.total}).scalar.spike_count;
+      }));
+    }
+  }
   benchmark::DoNotOptimize(spikes);
   const double n = static_cast<double>(view.total);
   state.counters["points/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);

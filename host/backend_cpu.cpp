@@ -71,7 +71,7 @@ __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>
   }
 }
 
-// One clone per instruction set; identical arithmetic (no FMA contraction in ISO C++ mode).
+// One clone per instruction set; identical arithmetic (-ffp-contract=off: no FMA contraction).
 __attribute__((target_clones("avx2", "default"))) void evaluate_chunk(const EvalView<float>& v,
                                                                       index_t first, index_t last,
                                                                       Accumulator& acc,

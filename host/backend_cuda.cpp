@@ -19,9 +19,9 @@ namespace {
 /// A packed network and the training set, resident on the device.
 template <class T>
 struct DeviceProblem {
-  DeviceProblem(const Problem& p, int max_width)
-      : packed(p.c->network, max_width), layers(packed.layers()), params(packed.params()),
-        indices(packed.indices()), train_x(p.c->training.x), train_y(p.c->training.y) {
+  DeviceProblem(const Problem& p, int max_width, cudaStream_t s)
+      : packed(p.c->network, max_width), layers(packed.layers(), s), params(packed.params(), s),
+        indices(packed.indices(), s), train_x(p.c->training.x, s), train_y(p.c->training.y, s) {
     view.net = packed.view();
     view.net.layers = layers.data();
     view.net.params = params.data();
@@ -40,23 +40,28 @@ struct DeviceProblem {
   EvalView<T> view; ///< device pointers
 };
 
-class CudaEvaluator final : public Evaluator {
-public:
-  CudaEvaluator() {
-    // One GPU per MPI rank on a node: local rank mod device count (OpenMPI, Slurm, MPICH).
+/// Makes this rank's GPU current. A member constructed before any other CUDA member, so the
+/// evaluator's stream and buffers belong to that device (a stream created first would belong to
+/// device 0, and every rank would launch there).
+struct CurrentDevice {
+  CurrentDevice() {
     int count = 0;
     SM_CUDA_CHECK(cudaGetDeviceCount(&count));
-    for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"}) {
-      if (const char* v = std::getenv(var)) {
-        if (count > 0) SM_CUDA_CHECK(cudaSetDevice(std::atoi(v) % count));
-        break;
-      }
-    }
-    SM_CUDA_CHECK(cudaGetDevice(&m_device));
+    const int chosen =
+        cuda_device_for_local_rank(count, [](const char* v) { return std::getenv(v); });
+    if (chosen >= 0) SM_CUDA_CHECK(cudaSetDevice(chosen));
+    SM_CUDA_CHECK(cudaGetDevice(&index));
     cudaDeviceProp prop{};
-    SM_CUDA_CHECK(cudaGetDeviceProperties(&prop, m_device));
-    m_name = prop.name;
+    SM_CUDA_CHECK(cudaGetDeviceProperties(&prop, index));
+    name = prop.name;
   }
+  int index = 0;
+  std::string name;
+};
+
+class CudaEvaluator final : public Evaluator {
+public:
+  CudaEvaluator() : m_device(m_current.index), m_name(m_current.name) {}
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return m_name; }
@@ -83,7 +88,7 @@ private:
   template <class T>
   void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& slot) {
     m_width = eval_kernel_width<T>(p.c->network);
-    slot = std::make_unique<DeviceProblem<T>>(p, m_width);
+    slot = std::make_unique<DeviceProblem<T>>(p, m_width, m_stream.get());
     m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
     m_partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
   }
@@ -101,6 +106,7 @@ private:
     return total;
   }
 
+  CurrentDevice m_current; // first: the members below live on its device
   int m_device = 0;
   std::string m_name;
   int m_width = cuda::kNarrowWidth;

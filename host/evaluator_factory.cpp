@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace spikemesh {
@@ -13,6 +14,20 @@ namespace spikemesh {
 std::unique_ptr<Evaluator> make_cuda_evaluator();
 bool cuda_device_present(std::string* why);
 #endif
+
+int cuda_device_for_local_rank(int count, const std::function<const char*(const char*)>& get_env) {
+  if (count <= 0) return -1;
+  // One GPU per MPI rank on a node: local rank mod device count (OpenMPI, Slurm, MPICH).
+  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"}) {
+    if (const char* v = get_env(var)) {
+      char* end = nullptr;
+      const long rank = std::strtol(v, &end, 10);
+      if (end == v || *end != '\0' || rank < 0) return -1; // not a rank: leave the default
+      return static_cast<int>(rank % count);
+    }
+  }
+  return -1;
+}
 
 bool cuda_available(std::string* why) {
 #if defined(SPIKEMESH_HAS_CUDA)

@@ -65,9 +65,13 @@ void launch_sample_boxes(const SampleArgs& a, int width, std::int64_t total, int
                          cudaStream_t stream) {
   const std::int64_t blocks = (total + kSampleThreads - 1) / kSampleThreads;
   const int grid = static_cast<int>(blocks < max_grid ? blocks : max_grid);
+  // Every box's count is cleared, also when no box has a point to sample (then no launch):
+  // the caller downloads a.count hits either way.
+  if (a.count > 0) {
+    SM_CUDA_CHECK(
+        cudaMemsetAsync(a.hits, 0, static_cast<std::size_t>(a.count) * sizeof *a.hits, stream));
+  }
   if (grid < 1) return;
-  SM_CUDA_CHECK(
-      cudaMemsetAsync(a.hits, 0, static_cast<std::size_t>(a.count) * sizeof *a.hits, stream));
   if (width <= 32) {
     sample_boxes_kernel<32><<<grid, kSampleThreads, 0, stream>>>(a);
   } else {

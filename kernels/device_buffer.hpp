@@ -20,11 +20,16 @@ public:
   explicit DeviceBuffer(std::size_t size) : m_size(size) {
     if (size > 0) SM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&m_ptr), size * sizeof(T)));
   }
-  /// Allocates and copies @p host to the device.
-  explicit DeviceBuffer(const std::vector<T>& host) : DeviceBuffer(host.size()) {
+  /// Allocates and copies @p host to the device on @p stream, the stream the kernels that read
+  /// it run on, and waits for the copy: the buffer is complete when the constructor returns,
+  /// for that stream and every other. (A plain cudaMemcpy would copy on the legacy stream,
+  /// which a non-blocking stream does not wait for, and returns from a pageable source before
+  /// the DMA has finished.)
+  DeviceBuffer(const std::vector<T>& host, cudaStream_t stream) : DeviceBuffer(host.size()) {
     if (!host.empty()) {
-      SM_CUDA_CHECK(
-          cudaMemcpy(m_ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+      SM_CUDA_CHECK(cudaMemcpyAsync(m_ptr, host.data(), host.size() * sizeof(T),
+                                    cudaMemcpyHostToDevice, stream));
+      SM_CUDA_CHECK(cudaStreamSynchronize(stream));
     }
   }
   DeviceBuffer(const DeviceBuffer&) = delete;

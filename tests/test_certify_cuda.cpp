@@ -5,11 +5,14 @@
 #include "spikemesh/certify.hpp"
 #include "spikemesh/constructions.hpp"
 
+#include "certify_boxes.hpp"
+#include "device_buffer.hpp"
 #include "support/certify_checks.hpp"
 #include "support/cuda_fixture.hpp"
 #include "support/random_network.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace spikemesh {
 namespace {
@@ -22,6 +25,23 @@ void expect_same_bounds(const Network& net, bool exact) {
   const std::unique_ptr<BoxEngine> gpu = make_cuda_box_engine(net, bounder, &why);
   ASSERT_TRUE(gpu) << why;
   testing::expect_engine_bounds(*gpu, bounder, exact);
+}
+
+// Boxes allotted no sample points still get their hit counts cleared: the engine downloads
+// count hits after every call (a launcher that returned before the clear left the previous
+// round's hits in place).
+TEST_F(CudaTest, SampleBoxesClearsHitsWhenNothingIsSampled) {
+  cuda::CudaStream stream;
+  const std::vector<std::int64_t> poison(3, 12345), offsets(4, 0); // 3 boxes, 0 points each
+  cuda::DeviceBuffer<std::int64_t> hits(poison, stream.get());
+  cuda::DeviceBuffer<std::int64_t> offs(offsets, stream.get());
+  cuda::SampleArgs a;
+  a.count = 3;
+  a.offsets = offs.data();
+  a.hits = hits.data();
+  cuda::launch_sample_boxes(a, 32, 0, 1, stream.get());
+  const std::vector<std::int64_t> after = hits.download(stream.get(), 3);
+  EXPECT_EQ(after, std::vector<std::int64_t>(3, 0));
 }
 
 TEST_F(CudaTest, CertifyBoundsMatchTheCpuBoxByBox) {

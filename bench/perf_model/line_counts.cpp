@@ -8,10 +8,9 @@
 /// points, FMAs the network executes per point).
 ///   spikemesh_perf_line_counts CASE float|double [POINTS]
 ///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), dense-W (2-W-W-W-1 ReLU, W = 32..256)
-#include "bench_common.hpp"
-
 #include "spikemesh/math/eval_block.hpp"
 
+#include "bench_common.hpp"
 #include "eval_kernel.hpp"
 
 #include <cstdio>
@@ -45,7 +44,8 @@ void run_block(const EvalView<T>& v, IndexRange range) {
   out.scalar = block;
   for (int t = 0; t < eval_block::kThreads; ++t)
     eval_block::write_bins(*shared, t, &out);
-  if (out.scalar.points != static_cast<std::uint64_t>(range.size())) throw std::logic_error("points lost");
+  if (out.scalar.points != static_cast<std::uint64_t>(range.size()))
+    throw std::logic_error("points lost");
 }
 
 template <class T>

@@ -52,7 +52,7 @@ PRECISIONS = ["float", "double"]
 KERNELS = {  # .cu file -> extra nvcc flags, as kernels/CMakeLists.txt compiles it
     "eval_mesh.cu": [],
     "landscape_loss.cu": [],
-    "certify_boxes.cu": ["--fmad=false"],
+    "certify_boxes.cu": [],
 }
 MESH_KERNEL = "eval_mesh_kernel"
 
@@ -97,7 +97,7 @@ def compile_kernels(nvcc, nvdisasm, workdir):
         src = os.path.join(ROOT, "kernels", cu)
         cubin = os.path.join(workdir, cu + ".cubin")
         cmd = [nvcc, "-cubin", "-arch=sm_90", "-O3", "-std=c++17", "--expt-relaxed-constexpr",
-               "-lineinfo", "-Xptxas", "-v", "-I", os.path.join(ROOT, "kernels"), "-I",
+               "--fmad=false", "-lineinfo", "-Xptxas", "-v", "-I", os.path.join(ROOT, "kernels"), "-I",
                os.path.join(ROOT, "include"), *extra, src, "-o", cubin]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
@@ -272,7 +272,8 @@ def cycles(dyn):
 
 def hot_loop(fn, hot):
     """The innermost SASS loop that issues the most instructions per point, and its FMA share:
-    (FMA / instructions of its body, FMAs, instructions, source line of its back edge)."""
+    (FMA / instructions of its body, FMAs, FP arithmetic instructions (FMA, add, multiply,
+    compare), instructions, source line of its back edge)."""
     loops = fn.loops()
     weight = Counter()
     for (line, site, r), w, ins in hot:
@@ -284,10 +285,11 @@ def hot_loop(fn, hot):
             continue  # not innermost
         body = [i for i in fn.instructions if lo <= i.offset <= hi]
         fma = sum(1 for i in body if i.klass in ("ffma", "dfma"))
+        fp = sum(1 for i in body if i.klass in ("ffma", "dfma", "fp32", "fp64"))
         br = next(b for a, c, b in loops if (a, c) == r)
         where = f"{os.path.basename(br.line[0])}:{br.line[1]}" if br.line else "?"
-        return fma / len(body), fma, len(body), where
-    return 0.0, 0, 0, "-"
+        return fma / len(body), fma, fp, len(body), where
+    return 0.0, 0, 0, 0, "-"
 
 
 def predict(kernels, build):
@@ -302,13 +304,13 @@ def predict(kernels, build):
             fn = kernels[name]["function"]
             dyn, hot = weigh(fn, per_point)
             cyc, bound, limits = cycles(dyn)
-            share, fmas, body, where = hot_loop(fn, hot)
+            share, fmas, fp, body, where = hot_loop(fn, hot)
             row = {"case": case, "precision": prec, "kernel": name,
                    "instructions_per_point": sum(dyn.values()),
                    "classes_per_point": dict(dyn), "cycles_per_point": cyc, "bound": bound,
                    "limits": limits, "flops_per_point": meta["flops_per_point"],
                    "cas_per_point": dyn["cas"], "inner_loop_fma_share": share,
-                   "inner_loop": f"{fmas} FMA in {body}, {where}"}
+                   "inner_loop": f"{fmas} FMA, {fp} FP in {body}, {where}"}
             for gpu, g in GPUS.items():
                 pps = g["sms"] * g["clock_ghz"] * 1e9 / cyc
                 peak = g["sms"] * PIPE_PER_CLK["fp32"] * 2 * g["clock_ghz"] * 1e9
@@ -375,7 +377,7 @@ def print_tables(res, rows, md):
                     f"{r['spill_stores']}/{r['spill_loads']}", str(r["smem"]),
                     str(r["sass_instructions"]), str(r["cas"]), str(r["cas_in_loops"])]))
     print()
-    head = ["case", "prec", "instr/pt", "FMA/pt", "local/pt", "CAS/pt", "bound", "cyc/pt/SM",
+    head = ["case", "prec", "instr/pt", "FMA/pt", "FP add+mul/pt", "local/pt", "CAS/pt", "bound", "cyc/pt/SM",
             "H100 pts/s", "H200 pts/s", "H200 ms/1e9", "FP32 peak %", "hot loop: FMA share"]
     print(line(head))
     if md:
@@ -384,7 +386,8 @@ def print_tables(res, rows, md):
         c = r["classes_per_point"]
         h1, h2 = r["H100 SXM5"], r["H200 SXM"]
         print(line([r["case"], r["precision"], f"{r['instructions_per_point']:.0f}",
-                    f"{c.get('ffma', 0) + c.get('dfma', 0):.0f}", f"{c.get('local', 0):.0f}",
+                    f"{c.get('ffma', 0) + c.get('dfma', 0):.0f}",
+                    f"{c.get('fp32', 0) + c.get('fp64', 0):.0f}", f"{c.get('local', 0):.0f}",
                     f"{r['cas_per_point']:.2f}", r["bound"], f"{r['cycles_per_point']:.2f}",
                     f"{h1['points_per_s']:.3g}", f"{h2['points_per_s']:.3g}",
                     f"{h2['ms_per_1e9']:.1f}", f"{h2['fp32_peak_pct']:.1f}",

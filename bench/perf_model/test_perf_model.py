@@ -111,8 +111,8 @@ class Weighting(unittest.TestCase):
 
     def test_hot_loop(self):
         dyn, hot = pm.weigh(self.fn, self.profile)
-        share, fma, body, where = pm.hot_loop(self.fn, hot)
-        self.assertEqual((fma, body, where), (4, 10, "forward.hpp:20"))
+        share, fma, fp, body, where = pm.hot_loop(self.fn, hot)
+        self.assertEqual((fma, fp, body, where), (4, 4, 10, "forward.hpp:20"))
 
 
 class Gates(unittest.TestCase):

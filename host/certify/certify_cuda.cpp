@@ -24,13 +24,13 @@ public:
     const BoundsImage image = make_bounds_image(bounder);
     m_view = image.bind([this](const auto& host) {
       using T = typename std::decay_t<decltype(host)>::value_type;
-      auto copy = std::make_shared<DeviceBuffer<T>>(host);
+      auto copy = std::make_shared<DeviceBuffer<T>>(host, m_stream.get());
       m_arrays.push_back(copy);
       return static_cast<const T*>(copy->data());
     });
-    m_net_layers = DeviceBuffer<LayerDesc>(m_packed.layers());
-    m_net_params = DeviceBuffer<double>(m_packed.params());
-    m_net_indices = DeviceBuffer<std::int32_t>(m_packed.indices());
+    m_net_layers = DeviceBuffer<LayerDesc>(m_packed.layers(), m_stream.get());
+    m_net_params = DeviceBuffer<double>(m_packed.params(), m_stream.get());
+    m_net_indices = DeviceBuffer<std::int32_t>(m_packed.indices(), m_stream.get());
     int device = 0;
     SM_CUDA_CHECK(cudaGetDevice(&device));
     SM_CUDA_CHECK(cudaDeviceGetAttribute(&m_sms, cudaDevAttrMultiProcessorCount, device));

@@ -16,11 +16,12 @@ namespace spikemesh::cuda {
 bool landscape_loss(const LandscapeCase& c, LandscapeMesh& m, std::string* why) {
   const std::unique_ptr<LandscapeImage> img = make_landscape_image(c, m, why);
   if (!img) return false;
+  CudaStream stream;                         // uploads, the kernel and the download, in this order
   std::vector<std::shared_ptr<void>> arrays; // the device copies a.v points into
   LandscapeArgs a;
-  a.v = img->bind([&arrays](const auto& host) {
+  a.v = img->bind([&arrays, &stream](const auto& host) {
     using T = typename std::decay_t<decltype(host)>::value_type;
-    auto copy = std::make_shared<DeviceBuffer<T>>(host);
+    auto copy = std::make_shared<DeviceBuffer<T>>(host, stream.get());
     arrays.push_back(copy);
     return static_cast<const T*>(copy->data());
   });
@@ -34,7 +35,6 @@ bool landscape_loss(const LandscapeCase& c, LandscapeMesh& m, std::string* why) 
   const std::size_t param_bytes = img->base.size() * sizeof(double);
   const bool in_shared = param_bytes <= 40 * 1024;
 
-  CudaStream stream;
   DeviceBuffer<double> scratch(in_shared ? 0 : static_cast<std::size_t>(grid) * img->base.size());
   DeviceBuffer<double> loss(static_cast<std::size_t>(cells));
   a.scratch = in_shared ? nullptr : scratch.data();

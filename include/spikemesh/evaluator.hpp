@@ -7,6 +7,7 @@
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/point_stats.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,12 @@ std::unique_ptr<Evaluator> make_emulated_cuda_evaluator(int grid = 7);
 /// Picks a backend. Auto: CUDA when built with it and a device is present, else CPU with a
 /// one-line @p notice. Cuda without a device throws std::runtime_error.
 std::unique_ptr<Evaluator> make_evaluator(Backend backend, int threads, std::string* notice);
+
+/// The GPU an MPI rank uses among @p count visible devices: its node-local rank (the first of
+/// OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID, MPI_LOCALRANKID that @p get_env finds) modulo
+/// @p count; -1 (keep the current device) without such a variable, with a value that is not a
+/// non-negative integer, or without devices.
+int cuda_device_for_local_rank(int count, const std::function<const char*(const char*)>& get_env);
 
 /// Whether this build has the CUDA backend and a usable device; @p why gets the reason if not.
 bool cuda_available(std::string* why);
