@@ -157,13 +157,14 @@ def copies_of(ins):
 def weigh(fn, per_point):
     """Per-point dynamic instruction counts by class for one kernel function.
 
-    A group is the instructions of one source line at one inline site inside one SASS loop
+    A group is the instructions of one source line with one inline chain inside one SASS loop
     (innermost address range, or none). It runs as often as its line runs (the host profile),
-    shared between the line's inline sites in proportion to how often each site runs, divided
+    shared, at each level of the chain, between the sites seen there in proportion to how often
+    each site runs (a helper inlined at two call sites runs half as often at each), divided
     by the copies of the line the group holds (unrolling), and at most once per iteration of
     its SASS loop: a loop's iterations are the largest such rate among its body's lines other
     than the loop's own header line. Lines of other files (CUB, intrinsics, the math library)
-    run once per execution of their inline site; code of no profiled line (prologue, block
+    run once per execution of their first profiled site; code of no profiled line (prologue, block
     reduction, epilogue) runs per block, not per point, and is left out. A loop header's code
     outside its loop runs once per entry of the loop."""
     loops = fn.loops()
@@ -175,22 +176,25 @@ def weigh(fn, per_point):
                 best = (lo, hi, br)
         return best
 
+    real = os.path.realpath
     groups = defaultdict(list)
     for ins in fn.instructions:
         if ins.line is None:
             continue
-        line = (os.path.realpath(ins.line[0]), ins.line[1])
-        site = (os.path.realpath(ins.site[0]), ins.site[1]) if ins.site else None
+        line = (real(ins.line[0]), ins.line[1])
+        chain = tuple((real(f), n) for f, n in ins.chain)
         r = region(ins.offset)
-        groups[(line, site, r[:2] if r else None)].append(ins)
-    sites_of = defaultdict(set)
-    for line, site, _ in groups:
-        sites_of[line].add(site)
+        groups[(line, chain, r[:2] if r else None)].append(ins)
+    # For each prefix (line, first k sites) of an inline chain, the sites seen at level k + 1.
+    siblings = defaultdict(set)
+    for line, chain, _ in groups:
+        for k in range(len(chain)):
+            siblings[(line,) + chain[:k]].add(chain[k])
     known_files = {k[0] for k in per_point}
     header_line = {}
     for lo, hi, br in loops:
         if br.line:
-            header_line[(lo, hi)] = (os.path.realpath(br.line[0]), br.line[1])
+            header_line[(lo, hi)] = (real(br.line[0]), br.line[1])
 
     def rate(key):
         """Per-point executions of a line; a line gcov does not list takes the nearest listed
@@ -203,21 +207,24 @@ def weigh(fn, per_point):
                 return per_point[k]
         return 0.0
 
-    def group_rate(line, site, ins):
+    def group_rate(line, chain, ins):
+        """rate(line) (or, for another file's line, rate of its first profiled site), times at
+        each inline level the share of this site among the sites seen there, by their rates."""
         if line[0] in known_files:
-            freq = rate(line)
-            sites = sites_of[line]
-            if len(sites) > 1:
-                known = [s for s in sites if s is not None and s[0] in known_files]
-                total = sum(rate(s) for s in known)
-                if site is not None and site in known and total > 0:
-                    freq *= rate(site) / total
-                else:
-                    freq /= len(sites)
-        elif site is not None and site[0] in known_files:
-            freq = rate(site)
+            freq, first = rate(line), 0
         else:
-            return 0.0  # per block, not per point
+            first = next((k for k, s in enumerate(chain) if s[0] in known_files), None)
+            if first is None:
+                return 0.0  # per block, not per point
+            freq, first = rate(chain[first]), first + 1
+        for k in range(first, len(chain)):
+            sibs = siblings[(line,) + chain[:k]]
+            if len(sibs) < 2:
+                continue
+            if all(s[0] in known_files for s in sibs) and sum(rate(s) for s in sibs) > 0:
+                freq *= rate(chain[k]) / sum(rate(s) for s in sibs)
+            else:
+                freq /= len(sibs)
         return freq / copies_of(ins)
 
     rates = {k: group_rate(k[0], k[1], v) for k, v in groups.items()}

@@ -49,6 +49,7 @@ class Instruction:
     line: tuple  # (file, line) of the instruction's own source, or None
     site: tuple  # (file, line) it was inlined at, or None
     target: str = None  # branch target label
+    chain: tuple = ()  # every (file, line) it was inlined at, innermost first
 
     @property
     def klass(self):
@@ -92,6 +93,7 @@ def parse_sass(text):
     funcs = {}
     cur = None
     line = site = None
+    chain = []
     chained = False
     pending = []
     for raw in text.splitlines():
@@ -106,10 +108,13 @@ def parse_sass(text):
             continue
         m = _LINE.match(raw)
         if m:
-            # An inlined instruction gets its whole chain, innermost first: keep the first.
+            # An inlined instruction gets its whole chain, innermost first, one line a level.
             if not chained:
                 line = (m.group(1), int(m.group(2)))
                 site = (m.group(3), int(m.group(4))) if m.group(3) else None
+                chain = [site] if site else []
+            elif m.group(3):
+                chain.append((m.group(3), int(m.group(4))))
             chained = True
             continue
         chained = False
@@ -131,8 +136,8 @@ def parse_sass(text):
             pending = []
             if opcode in NOT_WORK:
                 continue
-            cur.instructions.append(
-                Instruction(offset, opcode, body, line, site, t.group(1) if t else None))
+            cur.instructions.append(Instruction(offset, opcode, body, line, site,
+                                                t.group(1) if t else None, tuple(chain)))
     return funcs
 
 

@@ -115,6 +115,30 @@ class Weighting(unittest.TestCase):
         self.assertEqual((fma, fp, body, where), (4, 4, 10, "forward.hpp:20"))
 
 
+# A helper line (eval_block.hpp:39, count_one) inlined at two call sites (lines 97 and 100),
+# each running once per point, whose body is another file's atomic (one CAS each).
+SASS_SITES = f"""
+//--------------------- .text._Z1kv --------------------------
+	//## File "/cuda/atomics.hpp", line 226 inlined at "{E}", line 39
+	//## File "{E}", line 39 inlined at "{E}", line 97
+	//## File "{E}", line 97
+        /*0000*/                   ATOMS.CAST.SPIN.64 P0, [R10], R12, R14 ;
+	//## File "/cuda/atomics.hpp", line 226 inlined at "{E}", line 39
+	//## File "{E}", line 39 inlined at "{E}", line 100
+	//## File "{E}", line 100
+        /*0010*/                   ATOMS.CAST.SPIN.64 P0, [R11], R12, R14 ;
+        /*0020*/                   EXIT ;
+"""
+
+
+class InlineSites(unittest.TestCase):
+    def test_a_helper_at_two_sites_runs_once_at_each(self):
+        fn = sass.parse_sass(SASS_SITES)["_Z1kv"]
+        self.assertEqual(fn.instructions[0].chain, ((E, 39), (E, 97)))
+        dyn, _ = pm.weigh(fn, {(E, 39): 2.0, (E, 97): 1.0, (E, 100): 1.0})
+        self.assertAlmostEqual(dyn["cas"], 2.0)  # not 4: each copy runs at one site's rate
+
+
 class Gates(unittest.TestCase):
     def test_exceeded_ceiling_fails(self):
         res = [{"kernel": "k<float, 32>", "stack": 100, "spill_stores": 0, "cas_in_loops": 0}]
