@@ -253,7 +253,8 @@ int suite_command(const Options& o, const Invocation& inv) {
          << "Command: `" << inv.command_line << "`  \nBackend: " << ev->name() << " ("
          << ev->device() << ")  \nCases: " << cs.size() << ", failures: " << failures
          << ", evaluation time " << total_s << " s\n\n"
-         << "Each estimate is compared with its exact value (constructions.md). Tolerance: for "
+         << "Each estimate is compared with its exact value (docs/math.md sections 2-5). "
+            "Tolerance: for "
             "C1/C2 the bound on a midpoint count, surface x cell diameter (a cell can only be "
             "misjudged where the spike boundary crosses it); for C3 5e-4, the agreement of the "
             "semi-analytic formula with Monte Carlo; for certified cases, the exact value must lie "

@@ -1,5 +1,5 @@
 /// @file results_writer.cpp
-/// @brief Result files (design.md section 4): root provenance, /config, /network, /training,
+/// @brief Result files (docs/hdf5-schema.md): root provenance, /config, /network, /training,
 /// /mesh, /results, /slices, /sweep; written to NAME.partial and renamed when complete.
 #include "spikemesh/io/results_h5.hpp"
 

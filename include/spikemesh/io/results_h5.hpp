@@ -1,5 +1,5 @@
 /// @file results_h5.hpp
-/// @brief The HDF5 contract of design.md section 4 behind an HDF5-free interface (R10): result
+/// @brief The HDF5 contract of docs/hdf5-schema.md behind an HDF5-free interface (R10): result
 /// files of runs and sweeps, the /network schema, and file summaries.
 #pragma once
 
