@@ -199,8 +199,15 @@ int certify_command(const Options& o, const Invocation& inv) {
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
     std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
-  rec.prov = {inv.command_line, rec.result.engine,
-              rec.result.engine == "cuda" ? "certify (cuda)" : "certify (host)", "double", 1};
+  std::string device = rec.result.device;
+  if (rec.result.engine == "cuda") {
+    try { // the GPU's name, as a mesh run records it
+      device = make_evaluator(Backend::Cuda, 0, nullptr)->device();
+    } catch (const std::exception&) {
+      device = "CUDA GPU";
+    }
+  }
+  rec.prov = {inv.command_line, rec.result.engine, device, "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
   const CertifyResult& r = rec.result;

@@ -131,6 +131,8 @@ int suite_command(const Options& o, const Invocation& inv) {
   cases.reserve(cs.size());
   std::vector<io::RunRecord> runs;
   std::vector<std::string> names;
+  std::vector<std::string> certify_names;
+  std::vector<io::CertifyRecord> certified;
   std::vector<std::size_t> run_case; ///< [run] -> index into cs (certified cases have no run)
   std::ostringstream table;
   int failures = 0;
@@ -147,8 +149,10 @@ int suite_command(const Options& o, const Invocation& inv) {
       cr.options.samples = quick ? 50000 : 1000000;
       cr.options.tau = sc.p.resolved_tau();
       cr.result = certify_volume(c.network, sc.p.dim, 0.0, 1.0, cr.options);
-      cr.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
+      cr.prov = {inv.command_line, cr.result.engine, cr.result.device, "double", 1};
       io::write_certify(dir + "/" + sc.name + ".h5", cr);
+      certify_names.push_back(sc.name);
+      certified.push_back(cr);
       const CertifyResult& q = cr.result;
       const double exact = c.oracle.spike_volume;
       const bool ok = q.volume_ci_low <= exact && exact <= q.volume_ci_high;
@@ -204,7 +208,7 @@ int suite_command(const Options& o, const Invocation& inv) {
     names.push_back(sc.name);
     run_case.push_back(static_cast<std::size_t>(&sc - cs.data()));
   }
-  io::write_suite(dir + "/suite.h5", names, runs);
+  io::write_suite(dir + "/suite.h5", names, runs, certify_names, certified);
 
   // Figures: the 2-D spikes, and the bias sweep as a sweep file for tools/plot.py.
   std::string figures;
@@ -258,7 +262,8 @@ int suite_command(const Options& o, const Invocation& inv) {
             "C1/C2 the bound on a midpoint count, surface x cell diameter (a cell can only be "
             "misjudged where the spike boundary crosses it); for C3 5e-4, the agreement of the "
             "semi-analytic formula with Monte Carlo; for certified cases, the exact value must lie "
-            "in the 95% interval (files DIR/certify-*.h5). In 10-D the spikes are smaller than any "
+            "in the 95% interval (groups certify-* of suite.h5, also written as DIR/certify-*.h5). "
+            "In 10-D the spikes are smaller than any "
             "mesh cell: the mesh sees nothing, and only the bound keeps the case honest.\n\n"
          << table.str() << "\n"
          << figures;

@@ -88,6 +88,7 @@ struct Oracle {
   double l1_error = kNone;
   double l2_error = kNone;
   double linf_error = kNone;
+  double rel_l2_error = kNone; ///< l2_error / rms of the truth
   double train_loss = kNone;
   /// Which formula produced the values (e.g. "C1 closed form", "C3 semi-analytic").
   std::string source;
