@@ -2,7 +2,7 @@
 """Same network, same mesh, same GPU: spikemesh's CUDA backend against PyTorch eager,
 torch.compile and JAX jit, in one run. Prints points/s and spikemesh's speed-up over each.
 
-    python3 bench/peers/gpu_peers.py --bin build/cuda/spikemesh [--points 1e9]
+    python3 bench/peers/gpu_peers.py --bin build/spikemesh [--points 1e9]
 
 The network comes from the /network group of the file spikemesh writes, so every peer
 evaluates identical weights. Peers build the mesh points chunk by chunk on the device (what a
@@ -107,7 +107,7 @@ def jax_runner(layers, dim, m, chunk):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="build/cuda/spikemesh")
+    ap.add_argument("--bin", default="build/spikemesh")
     ap.add_argument("--points", type=float, default=1e8)
     ap.add_argument("--chunk", type=int, default=1 << 22)
     a = ap.parse_args()

@@ -68,3 +68,20 @@ class References(CliCase):
                      "--points-per-axis", "1001", "--out", out, "--quiet")
         with h5py.File(out, "r") as f:
             self.assertIn("docs/math.md 2.3", f["results"].attrs["oracle_source"])
+
+    def test_docs_use_the_one_stable_binary_path(self):
+        # scripts/build.sh links build/spikemesh and build/bench to the preset it built.
+        preset_path = re.compile(r"build/(cpu|ci|cuda|sanitize)/(spikemesh|bench)\b")
+        hits = []
+        for rel in tracked_files():
+            if not (rel.endswith(".md") or rel.startswith(("bench/", "scripts/"))):
+                continue
+            if rel == "bench/RESULTS.md":  # a log: the commands as they were run
+                continue
+            text = read_text(rel) or ""
+            for no, line in enumerate(text.splitlines(), 1):
+                if preset_path.search(line):
+                    hits.append(f"{rel}:{no}: {line.strip()}")
+        self.assertEqual(hits, [], "use build/spikemesh (scripts/build.sh), not a preset's path")
+        build_sh = read_text("scripts/build.sh")
+        self.assertIn('ln -sfn "$preset/spikemesh" build/spikemesh', build_sh)
