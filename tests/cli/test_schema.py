@@ -163,6 +163,10 @@ class Schema(CliCase):
                         "train-per-axis"):
                 self.assertEqual(f["sweep"][col].dtype, np.int64, col)
             self.assertEqual(list(f["sweep/points"][()]), [101 * 101] * 4)
+        with h5py.File(self.path("land.h5"), "r") as f:  # root provenance = where losses ran
+            self.assertEqual(f.attrs["backend"], f["landscape"].attrs["backend"])
+            if f.attrs["backend"] == "cpu":
+                self.assertRegex(f.attrs["device"], r"^\d+-thread OpenMP CPU$")
         with h5py.File(self.path("cert.h5"), "r") as f:
             self.assertRegex(f.attrs["device"], r"^\d+-thread OpenMP CPU$")
         with h5py.File(self.path("run-prelu.h5"), "r") as f:
