@@ -173,6 +173,16 @@ class Schema(CliCase):
             # all y_p = g(x_p) are not 1: no exact relative error
             self.assertTrue(np.isnan(f["results"].attrs["rel_l2_error_exact"]))
 
+    def test_sweeping_tau_keeps_one_tau_column(self):
+        # tau is a parameter and a statistic: one column, the value each row used.
+        self.run_cli("sweep", "--sweep", "tau=0,0.1", "--points-per-axis", "101",
+                     "--out", "tau.h5", "--quiet")
+        self.check_file("sweep", "tau.h5")
+        with h5py.File(self.path("tau.h5"), "r") as f:
+            self.assertEqual(list(f["sweep/tau"][()]), [0.0, 0.1])
+            # docs/math.md 2.3, disjoint unit spikes: rho_2(s (1 - tau)), s = 0.1
+            self.assertAlmostEqual(f["sweep/spike_volume_exact"][1], (2 * 0.09) ** 2 / 2, 14)
+
     def test_exact_relative_error_where_the_truth_is_one(self):
         self.run_cli("run", "--dim", "2", "--bias", "1.5", "--labels", "ones",
                      "--points-per-axis", "301", "--out", "ones.h5", "--quiet")
