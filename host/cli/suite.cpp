@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef SPIKEMESH_SOURCE_DIR
 #define SPIKEMESH_SOURCE_DIR "."
@@ -105,9 +106,23 @@ double surface_bound(const CaseParams& p, index_t m) {
   return surface * std::sqrt(static_cast<double>(d)) / static_cast<double>(m);
 }
 
+/// The folder of tools/plot.py: $SPIKEMESH_TOOLS; else, for an installed binary
+/// (PREFIX/bin/spikemesh), PREFIX/share/spikemesh/tools; else the source tree's tools/.
+std::string tools_dir() {
+  if (const char* env = std::getenv("SPIKEMESH_TOOLS")) return env;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string bin(exe, static_cast<std::size_t>(n));
+    bin = bin.substr(0, bin.find_last_of('/'));
+    const std::string installed = bin + "/../share/spikemesh/tools";
+    if (access((installed + "/plot.py").c_str(), R_OK) == 0) return installed;
+  }
+  return std::string(SPIKEMESH_SOURCE_DIR) + "/tools";
+}
+
 bool plot(const std::string& file, const std::string& dir) {
-  const char* env = std::getenv("SPIKEMESH_TOOLS");
-  const std::string tools = env ? env : std::string(SPIKEMESH_SOURCE_DIR) + "/tools";
+  const std::string tools = tools_dir();
   const std::string cmd = "/usr/bin/python3 '" + tools + "/plot.py' '" + file + "' --out-dir '" +
                           dir + "' > /dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;

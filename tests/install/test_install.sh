@@ -31,6 +31,13 @@ assert abs(r["spike_volume"] - 0.2) <= 10 / 100003, r["spike_volume"]  # the sur
 PY
 [ -s "$tmp/r.h5" ]
 
+# The installed suite plots with the installed tools/plot.py (not the source tree's): a marker
+# line put at the top of the installed copy must run.
+sed -i '2i open("'"$tmp"'/installed-plot-ran", "w").close()' "$prefix/share/spikemesh/tools/plot.py"
+"$prefix/bin/spikemesh" suite --quick --out "$tmp/suite" --quiet
+[ -e "$tmp/installed-plot-ran" ] || { echo "the installed suite did not use the installed plot.py"; exit 1; }
+[ -s "$tmp/suite/bias-sweep-sweep.png" ]
+
 "$cmake" -S "$here/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release > "$tmp/consumer-configure.log" ||
   { cat "$tmp/consumer-configure.log"; exit 1; }
