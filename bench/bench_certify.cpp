@@ -4,7 +4,7 @@
 /// time and network evaluations to reach a 1 % relative 95 % half-width, beside what plain Monte
 /// Carlo needs for the same half-width (measured for d = 6, projected from its measured rate
 /// for d = 10). Then interval against linear (CROWN) bounds on a deep random ReLU network.
-///   build/cpu/bench/spikemesh_bench_certify [--quick] [--crown-only] [--backend cpu|cuda|auto]
+///   build/bench/spikemesh_bench_certify [--quick] [--crown-only] [--backend cpu|cuda|auto]
 #include "spikemesh/certify.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/math/forward.hpp"

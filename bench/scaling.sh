@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Strong scaling: the same run on 1 and on 2 MPI ranks (one OpenMP thread per rank), with
-# identical counts checked. Target (design.md 6): >= 1.8x on 2 cores.
+# identical counts checked. Target (bench/README.md, Targets): >= 1.8x on 2 cores.
 #   bash bench/scaling.sh [path/to/spikemesh] [points-per-axis]
 set -euo pipefail
-bin=${1:-build/cpu/spikemesh}
+bin=${1:-build/spikemesh}
 m=${2:-12007}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 tmp=$(mktemp -d)

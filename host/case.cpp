@@ -71,7 +71,7 @@ double max_abs(const std::vector<double>& v) {
 
 Oracle sigmoid_oracle(const CaseParams& p, const Case& c) {
   Oracle o;
-  o.source = "C3 semi-analytic (constructions.md 4.2)";
+  o.source = "C3 semi-analytic (docs/math.md 4.3)";
   o.train_loss = 0.0;
   const double tau = p.resolved_tau();
   const bool all_one =

@@ -65,7 +65,7 @@ std::unique_ptr<Evaluator> make_evaluator(Backend backend, int threads, std::str
 Precision resolve_precision(Precision requested, double slack) {
   if (requested != Precision::Auto) return requested;
   // The ReLU spike radius loses relative accuracy d u / s in unit round-off u
-  // (constructions.md 2.6).
+  // (docs/math.md 2.4).
   return std::isfinite(slack) && slack < 1e-3 ? Precision::Double : Precision::Float;
 }
 

@@ -71,6 +71,7 @@ Results finalize(const Accumulator& acc, const FinalizeInputs& in) {
   add("linf_error", s.nonfinite_count > 0 || finite == 0 ? kNaN : s.max_abs_err);
   add("linf_error_exact", exact(o.linf_error));
   add("rel_l2_error", l2 / std::sqrt(s.sum_sq_truth.value() / mean_div));
+  add("rel_l2_error_exact", exact(o.rel_l2_error));
   add("f_integral", s.sum_f.value() / mean_div * volume);
   add("f_integral_exact", exact(o.f_integral));
   add("f_sq_integral", s.sum_f2.value() / mean_div * volume);

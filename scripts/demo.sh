@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-preset=$(bash scripts/build.sh | tail -n 1)
-"build/$preset/spikemesh" "$@"
+bash scripts/build.sh > /dev/null
+build/spikemesh "$@"

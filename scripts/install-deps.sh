@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what spikemesh needs on a Debian 12 machine, and only what is missing (idempotent).
 #   scripts/install-deps.sh            build dependencies (CLI11, HDF5, GoogleTest, ...)
-#   scripts/install-deps.sh --python   also h5py + matplotlib (plots, HDF5 reader tests)
+#   scripts/install-deps.sh --python   also h5py, matplotlib, pandas (plots, HDF5 readers)
 #   scripts/install-deps.sh --torch    also PyTorch CPU (peer benchmark, weight export)
 #   scripts/install-deps.sh --perf-model  NVIDIA's nvdisasm wheel (PyPI) into build/tools/pip when
 #                                      the CUDA toolkit has none (static GPU performance model)
@@ -13,11 +13,11 @@ want=(cmake ninja-build g++ libcli11-dev libhdf5-dev hdf5-tools libgtest-dev lib
       libbenchmark-dev ccache python3-numpy python3-h5py)
 for arg in "$@"; do
   case "$arg" in
-    --python) want+=(python3-matplotlib) ;;
+    --python) want+=(python3-matplotlib python3-pandas) ;;
     --torch) want+=(python3-matplotlib python3-torch) ;;
     --perf-model) perf_model=1 ;;
     --test) perf_model=1
-            want+=(python3-matplotlib python3-torch libopenmpi-dev openmpi-bin clang-14
+            want+=(python3-matplotlib python3-pandas python3-torch libopenmpi-dev openmpi-bin clang-14
                    libclang-rt-14-dev libaec-dev zlib1g-dev) ;;
     *) echo "install-deps.sh: unknown option '$arg' (use --python, --torch, --perf-model or --test)" >&2; exit 2 ;;
   esac

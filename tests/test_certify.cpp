@@ -236,7 +236,7 @@ TEST(Certify, ExactReluVolumeInsideBoundsAndInterval) {
   }
 }
 
-// constructions.md 2.4: d = 10, n = 2, b = 9.9 has spike volume 2.8e-14, which no mesh sees.
+// docs/math.md 10: d = 10, n = 2, b = 9.9 has spike volume 2.8e-14, which no mesh sees.
 // At the default budget the undecided boxes hug the spikes and their samples find them.
 TEST(Certify, FindsTheD10SpikesAtTheDefaultBudget) {
   const Case c = build_case(CaseParams::relu_spike(10, 2, 9.9));
@@ -267,7 +267,7 @@ TEST(Certify, SigmoidSemiAnalyticVolumeInsideInterval) {
   opt.samples = 50000;
   opt.tau = 0.5;
   const CertifyResult r = certify_volume(c.network, 2, 0.0, 1.0, opt);
-  // The semi-analytic value neglects O(e^{-K h}) cross terms (constructions.md 4.2: MC agrees
+  // The semi-analytic value neglects O(e^{-K h}) cross terms (docs/math.md 4.3: MC agrees
   // within 1.5 sigma, 6e-5): allow that much beside the interval.
   EXPECT_LE(r.volume_ci_low, c.oracle.spike_volume + 1e-4);
   EXPECT_GE(r.volume_ci_high, c.oracle.spike_volume - 1e-4);

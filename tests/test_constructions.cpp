@@ -1,6 +1,6 @@
 /// @file test_constructions.cpp
 /// @brief The paper's networks: zero training loss, support, closed form, C2 == C1, depth
-/// extension exactness and bounds, parameter validation (constructions.md sections 2-5).
+/// extension exactness and bounds, parameter validation (docs/math.md sections 2-5).
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/reference.hpp"
@@ -26,7 +26,7 @@ double l1_to_training(const TrainingSet& t, const std::vector<double>& x) {
   return best;
 }
 
-/// f(x) = sum_p y_p (1 - |x - x_p|_1 / (h s))_+ (constructions.md 2.2).
+/// f(x) = sum_p y_p (1 - |x - x_p|_1 / (h s))_+ (docs/math.md 2.2).
 double relu_closed_form(const TrainingSet& t, double s, const std::vector<double>& x) {
   const double r = s / (t.n - 1);
   double f = 0.0;
@@ -159,7 +159,8 @@ TEST(DepthExtension, ReluIsExact) {
   }
 }
 
-/// Base network of constructions.md section 5's checks: C1 d=2, n=4, b=1.7, random y in [-1,1].
+/// Base network of the depth-extension checks (docs/math.md 5): C1 d=2, n=4, b=1.7, random y in
+/// [-1,1].
 Network c4_base(std::vector<double>* y_out) {
   TrainingSet t = make_training_grid(2, 4);
   std::mt19937_64 rng(11);
@@ -212,7 +213,7 @@ TEST(DepthExtension, ReluFailsWhenConditionViolated) {
   const DepthExtension ok{50, 3, Activation::ReLU, 0.2, 0.1};
   const DepthExtension bad{50, 3, Activation::ReLU, 0.01, 1.0}; // c - eps M < 0
   EXPECT_LE(extension_error(base, ok), 1e-12);
-  EXPECT_GT(extension_error(base, bad), 0.5); // constructions.md measured 0.94
+  EXPECT_GT(extension_error(base, bad), 0.5); // not exact (docs/math.md 5); measured 0.94
   EXPECT_TRUE(std::isinf(depth_extension_error_bound(bad, 0.978)));
 }
 

@@ -68,7 +68,7 @@ TEST_P(MeshConverges, VolumeAndIntegralsApproachOracle) {
     int_err[i] = std::fabs(r.get("f_integral") - r.get("f_integral_exact"));
     const double bound = surface * step * std::sqrt(static_cast<double>(k.d));
     EXPECT_LE(vol_err[i], bound) << "M=" << ms[i];
-    EXPECT_LE(r.get("train_loss"), 1e-24); // constructions.md 2.5: ~1e-30 in double
+    EXPECT_LE(r.get("train_loss"), 1e-24); // docs/math.md 2.4: ~1e-30 in double
   }
   EXPECT_LT(int_err[1], int_err[0]);
   // In d >= 4 the midpoint count of an l1 ball oscillates with M (sum_k (k_i + 1/2)/M takes a
@@ -209,7 +209,7 @@ namespace spikemesh {
 namespace {
 
 /// C3 on a dense mesh against the semi-analytic superlevel volume V_d(beta_tau)/(K h)^d
-/// (constructions.md 4.2). The formula drops cross-spike terms of order e^{-K h}; its measured
+/// (docs/math.md 4.3). The formula drops cross-spike terms of order e^{-K h}; its measured
 /// Monte Carlo agreement there is within 1.5 sigma (3e-4 for d = 1, 6e-5 for d = 2).
 TEST(CpuBackend, SigmoidSpikeVolumeMatchesSemiAnalytic) {
   const struct {

@@ -1,5 +1,5 @@
 /// @file test_landscape.cpp
-/// @brief The spurious-minimum cases against constructions.md section 6: losses, verdicts,
+/// @brief The spurious-minimum cases against docs/math.md section 9: losses, verdicts,
 /// Hessian eigenvalues, global minima, landscape symmetry.
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"
@@ -39,7 +39,7 @@ TEST(Landscape, SigmoidThreePointMatchesTable) {
   ASSERT_EQ(v.hessian_eigenvalues.size(), 2u);
   EXPECT_NEAR(v.hessian_eigenvalues[0], 0.284, 2e-3);
   EXPECT_NEAR(v.hessian_eigenvalues[1], 1.631, 2e-3);
-  // constructions.md: min change +1.4e-9, 1.4e-7, 1.4e-5, 1.3e-3 at r = 1e-4 .. 1e-1
+  // independent check: min change +1.4e-9, 1.4e-7, 1.4e-5, 1.3e-3 at r = 1e-4 .. 1e-1
   EXPECT_NEAR(v.min_change_per_radius[0], 1.4e-9, 0.2e-9);
   EXPECT_NEAR(v.min_change_per_radius[3], 1.3e-3, 0.2e-3);
   EXPECT_EQ(v.verdict, "spurious_local_minimum");

@@ -1,6 +1,6 @@
 /// @file test_oracle.cpp
-/// @brief The analytic ground truth against the independently verified values tabulated in
-/// constructions.md (sections 2.4 and 4.2).
+/// @brief The analytic ground truth against independently computed values (6 significant
+/// digits) of the closed forms of docs/math.md sections 2.3 and 4.3.
 #include "spikemesh/constructions.hpp"
 
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@ struct Row {
   double b, rho, v_half, int_f, int_f2;
 };
 
-// constructions.md 2.4 (6 significant digits there; compared to 2e-5 relative).
+// Closed forms of docs/math.md 2.3 (6 significant digits; compared to 2e-5 relative).
 const Row kTable[] = {
     {1, 6, 0.1, 1, 1, 0.9, 0.8107},
     {1, 6, 0.9, 0.2, 0.1, 0.1, 0.0666667},
@@ -42,7 +42,7 @@ TEST(ReluOracle, MatchesTable) {
 }
 
 TEST(ReluOracle, SuperlevelOverlapRegime) {
-  // constructions.md 2.5, analytic column of the tau table.
+  // V_tau(s) of docs/math.md 2.3, evaluated independently.
   EXPECT_NEAR(relu_superlevel_volume(2, 0.9, 0.1), 0.93590, 1e-5);
   EXPECT_NEAR(relu_superlevel_volume(2, 0.9, 0.8), 0.17360, 1e-5);
   EXPECT_NEAR(relu_superlevel_volume(3, 0.7, 0.25), 0.200531, 1e-6);
@@ -76,7 +76,7 @@ TEST(SigmoidOracle, HalfWidthAndVolumeTable) {
 }
 
 TEST(SigmoidOracle, CaseVolumeMatchesTable) {
-  // constructions.md 4.2: d=2, n=4, a=1, K=30, L=60, b=1.9: vol{f > 0.5} analytic 0.016727.
+  // docs/math.md 4.3 and 10: d=2, n=4, a=1, K=30, L=60, b=1.9: vol{f > 0.5} analytic 0.016727.
   CaseParams p;
   p.construction = "sigmoid-spike";
   p.dim = 2;

@@ -2,7 +2,7 @@
 """Same network, same mesh: spikemesh's CPU backend against numpy (chunked, vectorised) and
 PyTorch CPU. Prints points/s of each and spikemesh's speed-up.
 
-    /usr/bin/python3 bench/peers/cpu_peers.py --bin build/cpu/spikemesh [--threads 2]
+    /usr/bin/python3 bench/peers/cpu_peers.py --bin build/spikemesh [--threads 2]
 
 The network is read from the HDF5 file spikemesh writes (/network), so all three evaluate the
 identical weights; the peers evaluate f with dense matrices (what a user writes) and count
@@ -72,7 +72,7 @@ def torch_count(layers, dim, m, threads, chunk=1 << 16):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="build/cpu/spikemesh")
+    ap.add_argument("--bin", default="build/spikemesh")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -171,6 +171,7 @@ public:
         m_evals(static_cast<std::size_t>(threads), BoxEvaluator(net)),
         m_x(static_cast<std::size_t>(threads)), m_d(static_cast<std::size_t>(net.in_dim)) {}
   std::string name() const override { return "cpu"; }
+  std::string device() const override { return std::to_string(m_threads) + "-thread OpenMP CPU"; }
 
   void bound(const double* boxes, std::size_t count, BoxBound* out) override {
 #pragma omp parallel for schedule(dynamic, 16) num_threads(m_threads) if (count >= 512)
@@ -283,6 +284,7 @@ CertifyResult certify_volume(const Network& net, int dim, double lo, double hi,
   }
   if (!engine) engine = std::make_unique<CpuBoxEngine>(net, bounder, threads);
   res.engine = engine->name();
+  res.device = engine->device();
   CompensatedSum inside;
   // At most budget / 2 + 1 boxes are open at once (each split adds one); reserve up to 2^21.
   const std::size_t most_open = static_cast<std::size_t>(

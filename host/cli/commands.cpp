@@ -122,7 +122,7 @@ MeshSpec resolve_mesh(const Options& o, const Case& c, double target_points) {
 }
 
 int list_command() {
-  std::printf("Constructions (--construction NAME), constructions.md C1-C3:\n\n");
+  std::printf("Constructions (--construction NAME), docs/math.md sections 2-6:\n\n");
   for (const ConstructionInfo& ci : construction_registry()) {
     std::printf("  %-14s %s\n", ci.name.c_str(), ci.summary.c_str());
     for (const ParamInfo& p : ci.params) {
@@ -199,8 +199,15 @@ int certify_command(const Options& o, const Invocation& inv) {
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
     std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
-  rec.prov = {inv.command_line, rec.result.engine,
-              rec.result.engine == "cuda" ? "certify (cuda)" : "certify (host)", "double", 1};
+  std::string device = rec.result.device;
+  if (rec.result.engine == "cuda") {
+    try { // the GPU's name, as a mesh run records it
+      device = make_evaluator(Backend::Cuda, 0, nullptr)->device();
+    } catch (const std::exception&) {
+      device = "CUDA GPU";
+    }
+  }
+  rec.prov = {inv.command_line, rec.result.engine, device, "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
   const CertifyResult& r = rec.result;
@@ -257,7 +264,7 @@ int run_command(const Options& o, const Invocation& inv) {
                                 c.oracle.source.find("not exact") != std::string::npos;
   if (broken_extension && !o.quiet && root) {
     std::fprintf(stderr, "spikemesh: note: c - epsilon*max|y| <= 0: this relu extension does not "
-                         "reproduce the base network (constructions.md C4)\n");
+                         "reproduce the base network (docs/math.md 5)\n");
   }
 
   // The run's range: the whole mesh, or this shard's share of it (--shard i/N).

@@ -1,11 +1,14 @@
 /// @file landscape.cpp
 /// @brief landscape: the verdict on a case's point and its 2-D loss mesh, written to HDF5.
 #include "spikemesh/errors.hpp"
+#include "spikemesh/evaluator.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
 #include "report.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -107,7 +110,18 @@ int landscape_command(const Options& o, const Invocation& inv) {
     }
   }
   project_global(rec);
-  rec.prov = {inv.command_line, "cpu", "OpenMP CPU", "double", 1};
+  // Root provenance: where the loss mesh was computed (/landscape@backend); the verdict's
+  // checks always run on the CPU.
+  std::string device =
+      std::to_string(o.threads > 0 ? o.threads : omp_get_max_threads()) + "-thread OpenMP CPU";
+  if (rec.mesh.backend == "cuda") {
+    try {
+      device = make_evaluator(Backend::Cuda, 0, nullptr)->device();
+    } catch (const std::exception&) {
+      device = "CUDA GPU";
+    }
+  }
+  rec.prov = {inv.command_line, rec.mesh.backend, device, "double", 1};
   rec.config = {{"case", c.name},
                 {"directions", directions_name(dirs)},
                 {"range", std::to_string(o.range)},

@@ -22,7 +22,8 @@ void report(const char* kind, const char* what) {
 
 int run_main(int argc, char** argv) {
   cli::Options o;
-  // The embedded default (design.md 3.1): 2-D ReLU spike classification, b = 1.9.
+  // The embedded default (README.md, What the default run prints): 2-D ReLU spike
+  // classification, b = 1.9.
   o.cp.construction = "relu-spike";
   o.cp.dim = 2;
   o.cp.train_per_axis = 4;

@@ -50,8 +50,8 @@ struct Options {
 /// Landscape mesh side when --points-per-axis is not given.
 inline constexpr int kDefaultLandscapePoints = 51;
 
-/// Defines every option on @p app (the case, mesh and execution options of design.md
-/// section 3) bound to @p o, plus the subcommands list/run/sweep/info.
+/// Defines every option on @p app (the case, mesh and execution options of README.md's
+/// Options section) bound to @p o, plus the subcommands list/run/sweep/info.
 void add_options(CLI::App& app, Options& o);
 
 /// Names of the options given explicitly on the command line or in the config file.

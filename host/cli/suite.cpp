@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef SPIKEMESH_SOURCE_DIR
 #define SPIKEMESH_SOURCE_DIR "."
@@ -105,9 +106,23 @@ double surface_bound(const CaseParams& p, index_t m) {
   return surface * std::sqrt(static_cast<double>(d)) / static_cast<double>(m);
 }
 
+/// The folder of tools/plot.py: $SPIKEMESH_TOOLS; else, for an installed binary
+/// (PREFIX/bin/spikemesh), PREFIX/share/spikemesh/tools; else the source tree's tools/.
+std::string tools_dir() {
+  if (const char* env = std::getenv("SPIKEMESH_TOOLS")) return env;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string bin(exe, static_cast<std::size_t>(n));
+    bin = bin.substr(0, bin.find_last_of('/'));
+    const std::string installed = bin + "/../share/spikemesh/tools";
+    if (access((installed + "/plot.py").c_str(), R_OK) == 0) return installed;
+  }
+  return std::string(SPIKEMESH_SOURCE_DIR) + "/tools";
+}
+
 bool plot(const std::string& file, const std::string& dir) {
-  const char* env = std::getenv("SPIKEMESH_TOOLS");
-  const std::string tools = env ? env : std::string(SPIKEMESH_SOURCE_DIR) + "/tools";
+  const std::string tools = tools_dir();
   const std::string cmd = "/usr/bin/python3 '" + tools + "/plot.py' '" + file + "' --out-dir '" +
                           dir + "' > /dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
@@ -131,6 +146,8 @@ int suite_command(const Options& o, const Invocation& inv) {
   cases.reserve(cs.size());
   std::vector<io::RunRecord> runs;
   std::vector<std::string> names;
+  std::vector<std::string> certify_names;
+  std::vector<io::CertifyRecord> certified;
   std::vector<std::size_t> run_case; ///< [run] -> index into cs (certified cases have no run)
   std::ostringstream table;
   int failures = 0;
@@ -147,8 +164,10 @@ int suite_command(const Options& o, const Invocation& inv) {
       cr.options.samples = quick ? 50000 : 1000000;
       cr.options.tau = sc.p.resolved_tau();
       cr.result = certify_volume(c.network, sc.p.dim, 0.0, 1.0, cr.options);
-      cr.prov = {inv.command_line, "cpu", "certify (host)", "double", 1};
+      cr.prov = {inv.command_line, cr.result.engine, cr.result.device, "double", 1};
       io::write_certify(dir + "/" + sc.name + ".h5", cr);
+      certify_names.push_back(sc.name);
+      certified.push_back(cr);
       const CertifyResult& q = cr.result;
       const double exact = c.oracle.spike_volume;
       const bool ok = q.volume_ci_low <= exact && exact <= q.volume_ci_high;
@@ -204,7 +223,7 @@ int suite_command(const Options& o, const Invocation& inv) {
     names.push_back(sc.name);
     run_case.push_back(static_cast<std::size_t>(&sc - cs.data()));
   }
-  io::write_suite(dir + "/suite.h5", names, runs);
+  io::write_suite(dir + "/suite.h5", names, runs, certify_names, certified);
 
   // Figures: the 2-D spikes, and the bias sweep as a sweep file for tools/plot.py.
   std::string figures;
@@ -253,11 +272,13 @@ int suite_command(const Options& o, const Invocation& inv) {
          << "Command: `" << inv.command_line << "`  \nBackend: " << ev->name() << " ("
          << ev->device() << ")  \nCases: " << cs.size() << ", failures: " << failures
          << ", evaluation time " << total_s << " s\n\n"
-         << "Each estimate is compared with its exact value (constructions.md). Tolerance: for "
+         << "Each estimate is compared with its exact value (docs/math.md sections 2-5). "
+            "Tolerance: for "
             "C1/C2 the bound on a midpoint count, surface x cell diameter (a cell can only be "
             "misjudged where the spike boundary crosses it); for C3 5e-4, the agreement of the "
             "semi-analytic formula with Monte Carlo; for certified cases, the exact value must lie "
-            "in the 95% interval (files DIR/certify-*.h5). In 10-D the spikes are smaller than any "
+            "in the 95% interval (groups certify-* of suite.h5, also written as DIR/certify-*.h5). "
+            "In 10-D the spikes are smaller than any "
             "mesh cell: the mesh sees nothing, and only the bound keeps the case honest.\n\n"
          << table.str() << "\n"
          << figures;

@@ -130,9 +130,18 @@ int sweep_command(const Options& o, const Invocation& inv) {
                              out.wall_seconds});
     }
     if (!root) continue;
+    // A swept parameter that is also a statistic (tau) has one column: the statistic's, which
+    // is the value the row used.
+    const auto is_statistic = [&out](const std::string& name) {
+      for (const Statistic& s : out.results.scalars) {
+        if (s.name == name) return true;
+      }
+      return false;
+    };
     if (r == 0) {
-      for (const Axis& a : axes)
-        rec.numeric_names.push_back(a.name);
+      for (const Axis& a : axes) {
+        if (!is_statistic(a.name)) rec.numeric_names.push_back(a.name);
+      }
       for (const Statistic& s : out.results.scalars)
         rec.numeric_names.push_back(s.name);
       rec.numeric_names.insert(rec.numeric_names.end(),
@@ -146,8 +155,9 @@ int sweep_command(const Options& o, const Invocation& inv) {
       swept[k] = std::stod(axes[k].values[rest % axes[k].values.size()]);
       rest /= axes[k].values.size();
     }
-    for (double v : swept)
-      rec.numeric_columns[col++].push_back(v);
+    for (std::size_t k = 0; k < axes.size(); ++k) {
+      if (!is_statistic(axes[k].name)) rec.numeric_columns[col++].push_back(swept[k]);
+    }
     for (const Statistic& s : out.results.scalars)
       rec.numeric_columns[col++].push_back(s.value);
     rec.numeric_columns[col++].push_back(static_cast<double>(meshes[r].points_per_axis[0]));

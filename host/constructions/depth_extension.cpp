@@ -1,5 +1,5 @@
 /// @file depth_extension.cpp
-/// @brief C4, the depth-extension trick (constructions.md section 5, eqs. 2.1-2.3).
+/// @brief C4, the depth-extension trick (docs/math.md section 5).
 #include "spikemesh/constructions.hpp"
 
 #include <cmath>

@@ -1,5 +1,5 @@
 /// @file relu_spike.cpp
-/// @brief C1, the ReLU spike network of constructions.md section 2.1.
+/// @brief C1, the ReLU spike network of docs/math.md section 2.1.
 #include "spikemesh/constructions.hpp"
 
 namespace spikemesh {

@@ -1,5 +1,5 @@
 /// @file sigmoid_spike.cpp
-/// @brief C3, the sigmoid spike network of constructions.md section 4.1, with the output weights
+/// @brief C3, the sigmoid spike network of docs/math.md sections 4.1-4.2, with the output weights
 /// from the linear solve A c = y.
 #include "spikemesh/constructions.hpp"
 

@@ -1,5 +1,5 @@
 /// @file sigmoid_spike_oracle.cpp
-/// @brief Semi-analytic ground truth of C3 (constructions.md section 4.2): the bump's level-set
+/// @brief Semi-analytic ground truth of C3 (docs/math.md section 4.3): the bump's level-set
 /// half-width u*(beta) and the d-dimensional volume V_d(beta) by nested Gauss-Legendre quadrature.
 #include "spikemesh/constructions.hpp"
 

@@ -2,6 +2,7 @@
 /// @brief Checked HDF5 C API helpers: files, groups, attributes, datasets.
 #include "h5_handles.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -130,11 +131,36 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
   attr(obj, name, H5T_NATIVE_INT64, simple_space({v.size()}), v.data());
 }
 
-void write_attr_auto(hid_t obj, const std::string& name, const std::string& text) {
+bool integer_parameter(const std::string& name) {
+  static const char* const kInteger[] = {"dim",           "train-per-axis", "seed",
+                                         "extra-depth",   "extra-width",    "points-per-axis",
+                                         "perturbations", "parameters"};
+  for (const char* t : kInteger) {
+    if (name == t) return true;
+  }
+  return false;
+}
+
+void write_config_attr(hid_t obj, const std::string& name, const std::string& text) {
+  // The type follows the parameter, never the value: a bias of 1 or a tau of 0 is a float64
+  // like any other bias or tau (docs/hdf5-schema.md, /config).
+  static const char* const kText[] = {"construction",     "task",    "labels", "target",
+                                      "extra-activation", "network", "case",   "directions"};
+  for (const char* t : kText) {
+    if (name == t) {
+      write_attr(obj, name, text);
+      return;
+    }
+  }
   char* end = nullptr;
-  const long long i = std::strtoll(text.c_str(), &end, 10);
-  if (!text.empty() && *end == '\0') {
-    write_attr(obj, name, static_cast<std::int64_t>(i));
+  if (integer_parameter(name)) {
+    errno = 0;
+    const long long i = std::strtoll(text.c_str(), &end, 10);
+    if (!text.empty() && *end == '\0' && errno == 0) { // a seed above 2^63 stays text
+      write_attr(obj, name, static_cast<std::int64_t>(i));
+    } else {
+      write_attr(obj, name, text);
+    }
     return;
   }
   const double d = std::strtod(text.c_str(), &end);
@@ -157,6 +183,13 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<std:
   const Handle s = simple_space({v.size()});
   const Handle d = make_dataset(parent, name, H5T_NATIVE_UINT64, s);
   check(H5Dwrite(d.id(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+        "write " + name);
+}
+
+void write_dataset(hid_t parent, const std::string& name, const std::vector<std::int64_t>& v) {
+  const Handle s = simple_space({v.size()});
+  const Handle d = make_dataset(parent, name, H5T_NATIVE_INT64, s);
+  check(H5Dwrite(d.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
         "write " + name);
 }
 

@@ -65,13 +65,18 @@ void write_attr(hid_t obj, const std::string& name, std::int64_t v);
 void write_attr(hid_t obj, const std::string& name, const std::string& v);
 void write_attr(hid_t obj, const std::string& name, const std::vector<double>& v);
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& v);
-/// Writes @p text as a number when it parses fully as one, else as a string.
-void write_attr_auto(hid_t obj, const std::string& name, const std::string& text);
+/// Writes the /config parameter @p name: names (construction, task, ...) as strings, integer
+/// parameters (dim, seed, ...) as int64, every other number as float64 whatever its value, and
+/// anything that does not parse as a number as a string.
+void write_config_attr(hid_t obj, const std::string& name, const std::string& text);
+/// Whether the parameter @p name is an integer (dim, train-per-axis, seed, ...).
+bool integer_parameter(const std::string& name);
 
 /// Dataset writers: 1-D or 2-D (dims), double / uint64 / int32 / strings.
 void write_dataset(hid_t parent, const std::string& name, const std::vector<double>& v,
                    const std::vector<hsize_t>& dims = {});
 void write_dataset(hid_t parent, const std::string& name, const std::vector<std::uint64_t>& v);
+void write_dataset(hid_t parent, const std::string& name, const std::vector<std::int64_t>& v);
 void write_dataset(hid_t parent, const std::string& name, const std::vector<std::int32_t>& v);
 void write_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& v);
 

@@ -20,6 +20,9 @@ void write_mesh(hid_t file, const MeshSpec& m);
 void write_results(hid_t file, const RunOutput& out, const std::string& oracle_source);
 void write_shard(hid_t file, const ShardInfo& info, const std::string& kind);
 void write_slices(hid_t file, const std::vector<Slice>& slices);
+/// One /sweep column: counts (points, spike_count, nonfinite_count, points_per_axis) and
+/// integer parameters as int64, everything else as float64.
+void write_sweep_column(hid_t group, const std::string& name, const std::vector<double>& values);
 
 /// Builds the file in memory (@p body) and writes it to @p target via target.tmp + rename.
 void write_via_tmp(const std::string& target, const std::function<void(hid_t)>& body);

@@ -1,5 +1,5 @@
 /// @file results_writer.cpp
-/// @brief Result files (design.md section 4): root provenance, /config, /network, /training,
+/// @brief Result files (docs/hdf5-schema.md): root provenance, /config, /network, /training,
 /// /mesh, /results, /slices, /sweep; written to NAME.partial and renamed when complete.
 #include "spikemesh/io/results_h5.hpp"
 
@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,7 +63,7 @@ void write_root(hid_t file, const Provenance& p) {
 void write_config(hid_t file, const Case& c) {
   const Handle g = h5::create_group(file, "config");
   for (const auto& [name, value] : c.config)
-    h5::write_attr_auto(g.id(), name, value);
+    h5::write_config_attr(g.id(), name, value);
 }
 
 void write_network(hid_t file, const Network& net) {
@@ -179,7 +180,8 @@ void write_shard(hid_t file, const ShardInfo& info, const std::string& kind) {
     const Oracle& o = in.oracle;
     h5::write_attr(pg.id(), "oracle",
                    std::vector<double>{o.spike_volume, o.accuracy, o.f_integral, o.f_sq_integral,
-                                       o.l1_error, o.l2_error, o.linf_error, o.train_loss});
+                                       o.l1_error, o.l2_error, o.linf_error, o.rel_l2_error,
+                                       o.train_loss});
     h5::write_attr(pg.id(), "oracle_source", o.source);
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(&p.state);
     h5::write_dataset(pg.id(), "state",
@@ -202,6 +204,20 @@ void write_slices(hid_t file, const std::vector<Slice>& slices) {
     h5::write_attr(d.id(), "hi", s.hi);
     h5::write_attr(d.id(), "centring", std::string("cell"));
   }
+}
+
+void write_sweep_column(hid_t group, const std::string& name, const std::vector<double>& values) {
+  const bool count = name == "points" || name == "spike_count" || name == "nonfinite_count" ||
+                     name == "points_per_axis";
+  if (!count && !h5::integer_parameter(name)) {
+    h5::write_dataset(group, name, values);
+    return;
+  }
+  std::vector<std::int64_t> ints;
+  ints.reserve(values.size());
+  for (double v : values)
+    ints.push_back(static_cast<std::int64_t>(std::llround(v)));
+  h5::write_dataset(group, name, ints);
 }
 
 std::string base_name(const std::string& path) {
@@ -330,8 +346,9 @@ void write_run(const std::string& path, const RunRecord& rec) {
   }
 }
 
-void write_certify(const std::string& path, const CertifyRecord& rec) {
-  atomic_write(path, [&](hid_t f) {
+/// The groups of a certified-volume file under @p f (a file or a suite's case group).
+void write_certify_groups(hid_t f, const CertifyRecord& rec) {
+  {
     write_root(f, rec.prov);
     write_config(f, *rec.c);
     write_network(f, rec.c->network);
@@ -382,15 +399,24 @@ void write_certify(const std::string& path, const CertifyRecord& rec) {
                                "(>= 50 hits), or else the exact binomial (Clopper-Pearson) "
                                "interval of the pooled proportion (conservative); clipped to "
                                "the certified bounds"));
-  });
+  }
+}
+
+void write_certify(const std::string& path, const CertifyRecord& rec) {
+  atomic_write(path, [&](hid_t f) { write_certify_groups(f, rec); });
 }
 
 void write_suite(const std::string& path, const std::vector<std::string>& names,
-                 const std::vector<RunRecord>& runs) {
+                 const std::vector<RunRecord>& runs, const std::vector<std::string>& certify_names,
+                 const std::vector<CertifyRecord>& certified) {
   atomic_write(path, [&](hid_t f) {
     h5::write_attr(f, "spikemesh_version", std::string(SPIKEMESH_VERSION));
     h5::write_attr(f, "status", std::string("complete"));
-    h5::write_attr(f, "cases", static_cast<std::int64_t>(runs.size()));
+    h5::write_attr(f, "cases", static_cast<std::int64_t>(runs.size() + certified.size()));
+    for (std::size_t i = 0; i < certified.size(); ++i) {
+      const Handle g = h5::create_group(f, certify_names[i]);
+      write_certify_groups(g.id(), certified[i]);
+    }
     for (std::size_t i = 0; i < runs.size(); ++i) {
       const RunRecord& rec = runs[i];
       const Handle g = h5::create_group(f, names[i]);
@@ -419,7 +445,7 @@ void write_sweep(const std::string& path, const SweepRecord& rec) {
         g.id(), "rows",
         static_cast<std::int64_t>(rec.numeric_columns.empty() ? 0 : rec.numeric_columns[0].size()));
     for (std::size_t i = 0; i < rec.numeric_names.size(); ++i) {
-      h5::write_dataset(g.id(), rec.numeric_names[i], rec.numeric_columns[i]);
+      write_sweep_column(g.id(), rec.numeric_names[i], rec.numeric_columns[i]);
     }
     for (std::size_t i = 0; i < rec.text_names.size(); ++i) {
       h5::write_dataset(g.id(), rec.text_names[i], rec.text_columns[i]);
@@ -433,7 +459,7 @@ void write_landscape(const std::string& path, const LandscapeRecord& rec) {
     {
       const Handle g = h5::create_group(f, "config");
       for (const auto& [name, value] : rec.config)
-        h5::write_attr_auto(g.id(), name, value);
+        h5::write_config_attr(g.id(), name, value);
     }
     write_network(f, rec.c->network);
     {

@@ -77,10 +77,9 @@ ShardFile read_shard(const std::string& path) {
       in.stats = {st[0], st[1], st[2], st[3]};
       const auto tr = attr_array(pg.id(), "train", 2, path);
       in.train = {tr[0], tr[1]};
-      const auto o = attr_array(pg.id(), "oracle", 8, path);
-      in.oracle = {o[0], o[1], o[2],
-                   o[3], o[4], o[5],
-                   o[6], o[7], h5::read_string_attr(pg.id(), "oracle_source")};
+      const auto o = attr_array(pg.id(), "oracle", 9, path);
+      in.oracle = {o[0], o[1], o[2], o[3], o[4],
+                   o[5], o[6], o[7], o[8], h5::read_string_attr(pg.id(), "oracle_source")};
       const std::vector<std::int32_t> bytes = h5::read_ints(pg.id(), "state");
       if (bytes.size() != sizeof(Accumulator)) {
         throw InvalidFile(path + ": shard state written by another version of spikemesh");
@@ -231,7 +230,7 @@ Results merge_shards(const std::string& out, const std::vector<std::string>& sha
           column.push_back(r.results.get(name));
         }
       }
-      h5::write_dataset(sg.id(), name, column);
+      detail::write_sweep_column(sg.id(), name, column);
     }
   });
   return outputs.front().results;

@@ -1,5 +1,5 @@
 /// @file analysis.cpp
-/// @brief The verification protocol of constructions.md section 6: finite-difference gradient
+/// @brief The verification protocol of docs/math.md section 9.3: finite-difference gradient
 /// and Hessian, perturbation spheres, and the verdict.
 #include "spikemesh/landscape.hpp"
 

@@ -1,5 +1,5 @@
 /// @file cases.cpp
-/// @brief The spurious-minimum cases of constructions.md section 6 (S1-S4) as networks with
+/// @brief The spurious-minimum cases of docs/math.md section 9.2 (S1-S4) as networks with
 /// their free parameters, the point to judge and a known global minimiser.
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"

@@ -19,7 +19,7 @@ namespace spikemesh {
 /// Labelling rules for classification (labels +-1).
 enum class Labels : std::uint8_t { Random, Checkerboard, Ones };
 
-/// Every parameter a case can have, named as on the command line (design.md section 3).
+/// Every parameter a case can have, named as on the command line (README.md, Options).
 /// A construction reads the subset it declares in the registry.
 struct CaseParams {
   std::string construction = "relu-spike";
@@ -35,7 +35,7 @@ struct CaseParams {
   std::uint64_t seed = 1;
   Target target = Target::One;
   double tau = std::numeric_limits<double>::quiet_NaN(); ///< --tau; NaN = construction default
-  int extra_depth = 0; ///< depth extension: extra hidden layers (constructions.md C4)
+  int extra_depth = 0; ///< depth extension: extra hidden layers (docs/math.md 5)
   int extra_width = 1;
   Activation extra_activation = Activation::ReLU;
   double c = 1.0;           ///< depth extension centre
@@ -71,14 +71,14 @@ struct CaseParams {
 /// Training set: points [count][dim] and labels / values [count].
 struct TrainingSet {
   int dim = 0;
-  bool grid = false; ///< the regular grid of constructions.md section 1
+  bool grid = false; ///< the regular grid of docs/math.md section 1
   int n = 0;         ///< grid points per axis
   std::vector<double> x;
   std::vector<double> y;
   std::int64_t count() const { return static_cast<std::int64_t>(y.size()); }
 };
 
-/// Analytic values on [0,1]^d (constructions.md); NaN where none exists.
+/// Analytic values on [0,1]^d (docs/math.md 2.3, 4.3); NaN where none exists.
 struct Oracle {
   static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
   double spike_volume = kNone;  ///< measure of {|f| > tau}
@@ -88,6 +88,7 @@ struct Oracle {
   double l1_error = kNone;
   double l2_error = kNone;
   double linf_error = kNone;
+  double rel_l2_error = kNone; ///< l2_error / rms of the truth
   double train_loss = kNone;
   /// Which formula produced the values (e.g. "C1 closed form", "C3 semi-analytic").
   std::string source;

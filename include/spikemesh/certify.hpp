@@ -164,6 +164,7 @@ struct CertifyResult {
   double wall_seconds = 0.0;
   std::string bound_method; ///< BoxBounder::description()
   std::string engine;       ///< "cpu" or "cuda": where boxes were bounded and sampled
+  std::string device;       ///< e.g. "2-thread OpenMP CPU"; the engine's name where unknown
   std::string notice;       ///< why Backend::Auto stayed on the CPU (empty otherwise)
   /// How the interval was formed: "stratified" (per-box sample variances, >= 50 hits),
   /// "binomial (fewer than 50 hits)" (conservative), "exact" (nothing undecided) or "bounds"
@@ -177,6 +178,8 @@ class BoxEngine {
 public:
   virtual ~BoxEngine() = default;
   virtual std::string name() const = 0;
+  /// The device, as a result file's `device` attribute names it.
+  virtual std::string device() const { return name(); }
   /// Bounds of f over each of @p count boxes and their split axes.
   virtual void bound(const double* boxes, std::size_t count, BoxBound* out) = 0;
   /// hits[i] = points with |f| > tau among m[i] uniform points of box i, whose coordinates are

@@ -1,5 +1,5 @@
 /// @file constructions.hpp
-/// @brief The paper's networks (constructions.md C1-C4) as data builders, their registry, and
+/// @brief The paper's networks (docs/math.md sections 2-5) as data builders, their registry, and
 /// the analytic ground truth. Builders never evaluate (R4).
 #pragma once
 
@@ -30,7 +30,7 @@ const std::vector<ConstructionInfo>& construction_registry();
 /// Parameters every case has (task, labels, tau, depth extension, ...).
 const std::vector<ParamInfo>& common_params();
 
-// ---- training grids (constructions.md section 1) ----------------------------------------------
+// ---- training grids (docs/math.md section 1) ----------------------------------------------
 
 /// Grid x_i = h i, n points per axis, row-major with the first axis slowest.
 TrainingSet make_training_grid(int d, int n);
@@ -56,9 +56,9 @@ struct DepthExtension {
   double c = 1.0;
   double epsilon = 0.5;
 };
-/// Appends the extra layers to @p net in place (constructions.md eqs. 2.1-2.3).
+/// Appends the extra layers to @p net in place (docs/math.md section 5).
 void apply_depth_extension(Network& net, const DepthExtension& ext);
-/// Bound on sup|f_N - g| from constructions.md section 5, for sup|g| <= M; 0 when exact (ReLU
+/// Bound on sup|f_N - g| from docs/math.md section 5, for sup|g| <= M; 0 when exact (ReLU
 /// with c - eps M > 0); +Inf where the bound's hypothesis fails.
 double depth_extension_error_bound(const DepthExtension& ext, double M);
 

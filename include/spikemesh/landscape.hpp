@@ -1,5 +1,5 @@
 /// @file landscape.hpp
-/// @brief Loss landscapes of small networks (constructions.md section 6): the spurious-minimum
+/// @brief Loss landscapes of small networks (docs/math.md section 9): the spurious-minimum
 /// cases S1-S4, the training loss as a function of the free parameters, the critical-point
 /// verdict (gradient, Hessian, perturbation spheres, best loss elsewhere), and 2-D loss meshes
 /// theta* + alpha u + beta v.

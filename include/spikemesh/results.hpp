@@ -1,6 +1,6 @@
 /// @file results.hpp
-/// @brief Turns a reduced Accumulator into the named statistics of design.md section 1, side by
-/// side with the oracle's exact values.
+/// @brief Turns a reduced Accumulator into the named statistics of docs/math.md section 7.3, side
+/// by side with the oracle's exact values.
 #pragma once
 
 #include "spikemesh/case.hpp"
@@ -23,7 +23,7 @@ struct Statistic {
 /// Final results of one run.
 struct Results {
   Accumulator acc;
-  std::vector<Statistic> scalars; ///< in the order of design.md section 1
+  std::vector<Statistic> scalars; ///< defined in docs/math.md section 7.3
   std::vector<double> f_edges;    ///< [kFBins + 1]
   std::vector<double> dist_edges; ///< [kDistBins + 1]
 

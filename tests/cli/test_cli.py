@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(SRC, "tools"))
 
 
 def rho(d, s):
-    """constructions.md 2.3: measure of {f != 0} of the ReLU spike network."""
+    """docs/math.md 2.3: measure of {f != 0} of the ReLU spike network."""
     return ((2 * s) ** d - d * max(2 * s - 1, 0) ** d) / math.factorial(d)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The quick suite: exits 0 (every estimate within its stated tolerance of the exact value),
-writes suite.h5 with one group per case in the run schema, and a report listing every case."""
+writes suite.h5 with one group per case (the run schema, or the certified-volume schema for
+the certify-* cases), and a report listing every case."""
 import os
 
 import h5py
@@ -12,7 +13,8 @@ class QuickSuite(CliCase):
     def test_quick_suite_passes_and_reports_every_case(self):
         out = self.path("suite")
         self.run_cli("suite", "--quick", "--out", out, "--quiet")
-        report = open(os.path.join(out, "report.md")).read()
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as fh:
+            report = fh.read()
         for name in ("certify-6d-b5.5", "certify-10d-b9.1", "certify-10d-b9.9"):
             self.assertIn(f"| {name} |", report)
             with h5py.File(os.path.join(out, name + ".h5")) as f:
@@ -20,9 +22,15 @@ class QuickSuite(CliCase):
         with h5py.File(os.path.join(out, "suite.h5")) as f:
             names = list(f)
             self.assertGreaterEqual(len(names), 20)
+            self.assertEqual(int(f.attrs["cases"]), len(names))
             for name in names:
                 g = f[name]
                 self.assertIn(f"| {name} |", report)
+                if name.startswith("certify-"):  # the certified-volume layout
+                    for sub in ("config", "network", "training", "results", "certify"):
+                        self.assertIn(sub, g)
+                    self.assertEqual(g["results"].attrs["method"], "certify")
+                    continue
                 for sub in ("config", "network", "training", "mesh", "results"):
                     self.assertIn(sub, g)
                 r = g["results"].attrs

@@ -1,5 +1,5 @@
 /// @file results_h5.hpp
-/// @brief The HDF5 contract of design.md section 4 behind an HDF5-free interface (R10): result
+/// @brief The HDF5 contract of docs/hdf5-schema.md behind an HDF5-free interface (R10): result
 /// files of runs and sweeps, the /network schema, and file summaries.
 #pragma once
 
@@ -124,11 +124,13 @@ struct CertifyRecord {
 /// and /certify (box statistics and options); atomic like write_run().
 void write_certify(const std::string& path, const CertifyRecord& rec);
 
-/// Writes several runs into one file, one group per run (named by @p names), each group with
-/// the schema of a run file (its own provenance attributes, /config, /network, /training,
-/// /mesh, /results). Atomic like write_run().
+/// Writes a suite into one file, one group per case: the mesh runs (named by @p names) with the
+/// schema of a run file (their own provenance attributes, /config, /network, /training, /mesh,
+/// /results), the certified cases (named by @p certify_names) with that of a certified-volume
+/// file. The root attribute `cases` counts both. Atomic like write_run().
 void write_suite(const std::string& path, const std::vector<std::string>& names,
-                 const std::vector<RunRecord>& runs);
+                 const std::vector<RunRecord>& runs, const std::vector<std::string>& certify_names,
+                 const std::vector<CertifyRecord>& certified);
 
 /// Merges shard files (`spikemesh merge OUT SHARD...`): checks that they come from the same
 /// case and tile every mesh's index range exactly once (InvalidFile naming the gap, overlap or

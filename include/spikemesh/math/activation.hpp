@@ -50,7 +50,7 @@ SM_HOST_DEVICE T activate(Activation a, T t, T alpha) {
   return t; // unreachable; keeps -Wreturn-type quiet on both compilers
 }
 
-/// First derivative of activation @p a at @p t (used by the depth extension, constructions.md C4).
+/// First derivative of activation @p a at @p t (used by the depth extension, docs/math.md 5).
 template <class T>
 SM_HOST_DEVICE T activate_derivative(Activation a, T t, T alpha) {
   using std::tanh;

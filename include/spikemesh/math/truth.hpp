@@ -14,7 +14,7 @@ namespace spikemesh {
 /// Classification (labels +-1, truth = label of the nearest training point) or approximation.
 enum class Task : std::uint8_t { Classify, Approximate };
 
-/// Approximation targets g on [0,1]^d (documented in docs/constructions.md).
+/// Approximation targets g on [0,1]^d (docs/math.md section 7.2).
 enum class Target : std::uint8_t {
   One,   ///< g = 1
   Sin,   ///< g = prod_k sin(pi x_k)
