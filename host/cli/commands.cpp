@@ -6,6 +6,7 @@
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
+#include "spikemesh/io/file_json.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/parallel.hpp"
@@ -189,12 +190,22 @@ int certify_command(const Options& o, const Invocation& inv) {
   std::string phase;
   rec.options.progress = [&](const char* unit, std::int64_t done, std::int64_t total) {
     if (phase != unit) { // a new phase: boxes, then samples
-      progress =
-          std::make_unique<ProgressLine>(stderr, !o.quiet && isatty(STDERR_FILENO) != 0, 2.0, unit);
+      progress = std::make_unique<ProgressLine>(
+          stderr, progress_mode(o.quiet, o.progress_interval, true), unit);
       phase = unit;
     }
     (*progress)(done, total);
   };
+  const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, true);
+  if (mode.enabled && mode.plain) {
+    std::fprintf(stderr,
+                 "spikemesh: plan: certify [%g,%g]^%d: up to %lld boxes (%s bounds), then up to "
+                 "%lld samples; backend %s, %d CPU threads\n",
+                 rec.lo, rec.hi, c.network.in_dim, static_cast<long long>(o.box_budget),
+                 o.bounds.c_str(), static_cast<long long>(o.samples),
+                 backend_name(o.backend).c_str(),
+                 o.threads > 0 ? o.threads : omp_get_max_threads());
+  }
   rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
@@ -237,13 +248,13 @@ int certify_command(const Options& o, const Invocation& inv) {
 }
 
 int run_command(const Options& o, const Invocation& inv) {
-  if (o.method == "certify") return certify_command(o, inv);
   const bool root = parallel::rank() == 0;
   if (inv.app && root) {
     for (const std::string& note : unused_option_notes(*inv.app, o)) {
       std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
     }
   }
+  if (o.method == "certify") return certify_command(o, inv);
   // Agree on input errors across ranks before the first collective (no deadlocks).
   Prepared prep;
   agree_on_errors([&] { prep = prepare_run(o); });
@@ -324,7 +335,15 @@ int run_command(const Options& o, const Invocation& inv) {
     }
     return !stop;
   };
-  ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
+  const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
+  if (mode.enabled && mode.plain) {
+    const MeshView mv = make_mesh_view(mesh);
+    std::fprintf(stderr, "spikemesh: plan: %.6g points (%lld^%d mesh%s), backend %s (%s), %s\n",
+                 static_cast<double>(whole.size()), static_cast<long long>(mv.points_per_axis[0]),
+                 mesh.dim, o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
+                 ev.device().c_str(), precision_name(precision).c_str());
+  }
+  ProgressLine progress(stderr, mode);
   ro.progress = [&progress](index_t done, index_t total) { progress(done, total); };
   RunOutput r = run_mesh(c, mesh, ev, ro);
   progress.finish();
@@ -357,16 +376,19 @@ int run_command(const Options& o, const Invocation& inv) {
   }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
               parallel::size()};
+  if (o.slice && mesh.dim < 2 && o.cp.construction == "from-file")
+    std::fprintf(stderr, "spikemesh: note: --slice is not used with a 1-D network (a slice is the "
+                         "plane of axes 0 and 1)\n");
   if (o.slice && mesh.dim >= 2)
     rec.slices.push_back(compute_slice(c, mesh, o.slice_points, r.precision));
   io::write_run(out_path, rec);
 
   if (o.json) {
-    std::printf("%s\n", json_summary(r, {{"backend", ev.name()},
-                                         {"device", ev.device()},
-                                         {"precision", rec.prov.precision},
+    std::printf("%s\n", json_summary(r, {{"backend", json_string(ev.name())},
+                                         {"device", json_string(ev.device())},
+                                         {"precision", json_string(rec.prov.precision)},
                                          {"mpi_ranks", std::to_string(parallel::size())},
-                                         {"out", out_path}})
+                                         {"out", json_string(out_path)}})
                             .c_str());
   } else if (!o.quiet) {
     std::printf("%s", table_summary(c, mesh, r, ev.name(), ev.device()).c_str());
@@ -384,7 +406,7 @@ int merge_command(const Options& o, const Invocation& inv) {
   if (o.json) {
     RunOutput ro;
     ro.results = r;
-    std::printf("%s\n", json_summary(ro, {{"out", out}}).c_str());
+    std::printf("%s\n", json_summary(ro, {{"out", json_string(out)}}).c_str());
   } else if (!o.quiet) {
     std::printf("merged %zu shards: %.0f points, spike_volume %.10g (exact %.10g)\nwrote  %s\n",
                 shards.size(), r.get("points"), r.get("spike_volume"), r.get("spike_volume_exact"),
@@ -394,6 +416,10 @@ int merge_command(const Options& o, const Invocation& inv) {
 }
 
 int info_command(const Options& o) {
+  if (o.json) {
+    std::printf("%s", io::describe_file_json(o.info_file).c_str());
+    return 0;
+  }
   std::printf("%s", io::describe_file(o.info_file).c_str());
   return 0;
 }
