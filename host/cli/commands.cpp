@@ -24,6 +24,7 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace spikemesh::cli {
@@ -88,6 +89,24 @@ void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange w
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
                                 : compute_slice_as<float>(c, mesh, points);
+}
+
+bool output_exists(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    throw InvalidParameter("out", path + " exists and is not a regular file (" +
+                                      (S_ISDIR(st.st_mode)   ? "a folder"
+                                       : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                             : "a special file") +
+                                      "); spikemesh replaces only result files");
+  }
+  return true;
+}
+
+void note_replaced(bool existed, const std::string& path, bool quiet) {
+  if (existed && !quiet)
+    std::fprintf(stderr, "spikemesh: note: replaced the existing %s\n", path.c_str());
 }
 
 Case make_case(const Options& o) {
@@ -173,6 +192,8 @@ Prepared prepare_run(const Options& o) {
 int certify_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0;
   const Case c = make_case(o);
+  const std::string out = o.out.empty() ? default_out(inv) : o.out;
+  const bool replacing = output_exists(out);
   if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
   io::CertifyRecord rec;
   rec.c = &c;
@@ -212,8 +233,8 @@ int certify_command(const Options& o, const Invocation& inv) {
     std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
   rec.prov = {inv.command_line, rec.result.engine,
               rec.result.engine == "cuda" ? "certify (cuda)" : "certify (host)", "double", 1};
-  const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
+  note_replaced(replacing, out, o.quiet);
   const CertifyResult& r = rec.result;
   const bool unit = rec.lo == 0.0 && rec.hi == 1.0;
   const double exact = unit ? c.oracle.spike_volume : std::nan("");
@@ -256,14 +277,18 @@ int run_command(const Options& o, const Invocation& inv) {
   }
   if (o.method == "certify") return certify_command(o, inv);
   // Agree on input errors across ranks before the first collective (no deadlocks).
+  const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   Prepared prep;
-  agree_on_errors([&] { prep = prepare_run(o); });
+  bool replacing = false;
+  agree_on_errors([&] {
+    prep = prepare_run(o);
+    replacing = output_exists(out_path);
+  });
   const Case& c = prep.c;
   const MeshSpec& mesh = prep.mesh;
   Evaluator& ev = *prep.ev;
   if (!prep.notice.empty() && !o.quiet && root)
     std::fprintf(stderr, "spikemesh: %s\n", prep.notice.c_str());
-  const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   const bool broken_extension = o.cp.extra_depth > 0 && o.cp.extra_activation == Activation::ReLU &&
                                 c.oracle.source.find("not exact") != std::string::npos;
   if (broken_extension && !o.quiet && root) {
@@ -382,6 +407,7 @@ int run_command(const Options& o, const Invocation& inv) {
   if (o.slice && mesh.dim >= 2)
     rec.slices.push_back(compute_slice(c, mesh, o.slice_points, r.precision));
   io::write_run(out_path, rec);
+  note_replaced(replacing, out_path, o.quiet);
 
   if (o.json) {
     std::printf("%s\n", json_summary(r, {{"backend", json_string(ev.name())},
@@ -402,7 +428,9 @@ int merge_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0;
   const std::string out = o.merge_files.front();
   const std::vector<std::string> shards(o.merge_files.begin() + 1, o.merge_files.end());
+  const bool replacing = output_exists(out);
   const Results r = io::merge_shards(out, shards, {inv.command_line, "", "", "", 1});
+  note_replaced(replacing, out, o.quiet);
   if (o.json) {
     RunOutput ro;
     ro.results = r;

@@ -73,6 +73,8 @@ void project_global(io::LandscapeRecord& rec) {
 
 int landscape_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0; // landscapes are small: rank 0 alone computes and writes
+  const std::string out = o.out.empty() ? "spikemesh-landscape.h5" : o.out;
+  const bool replacing = output_exists(out);
   const LandscapeCase c = o.landscape_case == "from-file"
                               ? case_from_file(o)
                               : make_landscape_case(o.landscape_case, o.cp.seed);
@@ -116,8 +118,8 @@ int landscape_command(const Options& o, const Invocation& inv) {
                 {"perturbations", std::to_string(o.perturbations)},
                 {"parameters", std::to_string(c.theta_star.size())}};
   if (c.name == "from-file") rec.config.emplace_back("network", o.cp.network_file);
-  const std::string out = o.out.empty() ? "spikemesh-landscape.h5" : o.out;
   io::write_landscape(out, rec);
+  note_replaced(replacing, out, o.quiet);
 
   const Verdict& v = rec.verdict;
   if (o.json) {

@@ -71,7 +71,10 @@ int sweep_command(const Options& o, const Invocation& inv) {
   std::vector<MeshSpec> meshes;
   std::unique_ptr<Evaluator> ev;
   std::string notice;
+  const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
+  bool replacing = false;
   agree_on_errors([&] {
+    replacing = output_exists(out_path);
     for (std::size_t r = 0; r < rows; ++r) {
       Options ro = o;
       std::size_t rest = r;
@@ -192,8 +195,8 @@ int sweep_command(const Options& o, const Invocation& inv) {
         "rows=" + std::to_string(rows) + ";rows_hash=" + std::to_string(rows_hash) + ";";
     rec.shard = &shard;
   }
-  const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
   io::write_sweep(out_path, rec);
+  note_replaced(replacing, out_path, o.quiet);
   if (o.json) {
     std::printf("{\"rows\": [");
     for (std::size_t r = 0; r < json_rows.size(); ++r)

@@ -269,5 +269,44 @@ class Progress(CliCase):
         self.assertIn("samples", p.stderr)
 
 
+class Overwrite(CliCase):
+    def test_default_outputs_are_replaced_with_a_notice(self):
+        for args, name in [(["run", "--points-per-axis", "11"], "spikemesh-run.h5"),
+                           (["--points-per-axis", "11"], "spikemesh-demo.h5"),
+                           (["landscape", "--case", "linear-saddle", "--perturbations", "10"],
+                            "spikemesh-landscape.h5"),
+                           (["sweep", "--sweep", "bias=1.5", "--points-per-axis", "11"],
+                            "spikemesh-sweep.h5")]:
+            with self.subTest(name=name):
+                first = self.run_cli(*args)
+                self.assertNotIn("replaced", first.stderr)
+                self.assertTrue(os.path.isfile(self.path(name)))
+                again = self.run_cli(*args)
+                self.assertIn(f"note: replaced the existing {name}", again.stderr)
+                self.assertNotIn("replaced", self.run_cli(*args, "--quiet").stderr)
+        self.assertIn("replaced", self.run_cli("run", "--help").stdout)
+
+    def test_never_replaces_a_folder_or_a_link(self):
+        os.mkdir(self.path("folder.h5"))
+        target = self.path("target.h5")
+        with open(target, "w") as f:
+            f.write("keep me")
+        os.symlink(target, self.path("link.h5"))
+        for out in ["folder.h5", "link.h5"]:
+            for args in (["run", "--points-per-axis", "11"],
+                         ["run", "--method", "certify", "--box-budget", "10"],
+                         ["sweep", "--sweep", "bias=1.5", "--points-per-axis", "11"],
+                         ["landscape", "--case", "linear-saddle"]):
+                with self.subTest(out=out, args=args):
+                    p = self.run_cli(*args, "--out", out, expect=2)
+                    self.assertIn("--out", p.stderr)
+                    self.assertIn("not a regular file", p.stderr)
+                    self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertTrue(os.path.isdir(self.path("folder.h5")))
+        with open(target) as f:
+            self.assertEqual(f.read(), "keep me")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["folder.h5", "link.h5", "target.h5"])
+
+
 if __name__ == "__main__":
     unittest.main()
