@@ -13,7 +13,7 @@ import unittest
 
 import h5py
 
-from test_cli import BIN, CliCase
+from test_cli import CliCase
 
 CASE = {"--construction": "relu-spike", "--network": "none", "--dim": "2",
         "--train-per-axis": "4", "--bias": "d - 0.1", "--alpha": "0.25", "--K": "50", "--a": "1",
