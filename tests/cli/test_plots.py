@@ -49,7 +49,9 @@ def check_png(test, path, min_coloured, min_size=(300, 400)):
     return img
 
 
-class ReadmePlots(CliCase):
+class ReadmeCase(CliCase):
+    """Runs README lines as printed."""
+
     def setUp(self):
         super().setUp()
         try:
@@ -68,6 +70,8 @@ class ReadmePlots(CliCase):
         self.assertEqual(p.returncode, 0, f"{command}\n{p.stdout}\n{p.stderr}")
         return p
 
+
+class ReadmePlots(ReadmeCase):
     def test_readme_figures_and_plots(self):
         self.assertIn(SLICE_RUN, self.readme)
         self.run_cli(*SLICE_RUN.split()[1:], "--quiet")
@@ -88,6 +92,86 @@ class ReadmePlots(CliCase):
                 self.shell(LANDSCAPE_PLOT)
                 check_png(self, self.path("spikemesh-landscape-landscape.png"), 0.3)
                 os.remove(self.path("spikemesh-landscape-landscape.png"))
+
+
+EXPORT = "/usr/bin/python3 tools/export_torch.py --demo net.h5"
+TORCH_RUN = "$S run --construction from-file --network net.h5 --task approximate --target gauss"
+TORCH_LANDSCAPE = "$S landscape --case from-file --network net.h5 --directions filter-normalized"
+
+
+def numpy_forward(path, x):
+    """The stored /network evaluated with numpy: an independent reference for the loss."""
+    import h5py
+    acts = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "identity": lambda z: z,
+            "sigmoid": lambda z: 1 / (1 + np.exp(-z))}
+    with h5py.File(path, "r") as f:
+        a = x
+        for k in sorted(f["network"]):
+            g = f["network"][k]
+            a = acts[g.attrs["activation"]](a @ g["weight"][()].T + g["bias"][()])
+    return a[:, 0]
+
+
+class ReadmeTorch(ReadmeCase):
+    """The README's own weight file: exported with its training set, then run, judged by
+    `landscape --case from-file` and plotted, as printed."""
+
+    def setUp(self):
+        super().setUp()
+        try:
+            import torch  # noqa: F401
+        except ImportError as e:  # python3-torch comes with scripts/install-deps.sh --torch
+            self.skipTest(f"PyTorch missing: {e}")
+
+    def test_readme_export_run_landscape_plot(self):
+        import h5py
+        for command in (EXPORT, TORCH_RUN, TORCH_LANDSCAPE, LANDSCAPE_PLOT):
+            self.assertIn(command, self.readme)
+        self.shell(EXPORT)
+        net = self.path("net.h5")
+        with h5py.File(net, "r") as f:
+            x, y = f["training/x"][()], f["training/y"][()]
+        self.assertEqual(x.shape, (64, 2))
+        self.assertTrue(((x >= 0) & (x <= 1)).all())
+        # the Gaussian bump of --target gauss, written out here independently
+        np.testing.assert_allclose(y, np.exp(-((x - 0.5) ** 2).sum(axis=1) / 0.125), rtol=1e-15)
+        self.shell(TORCH_RUN)
+        p = self.shell(TORCH_LANDSCAPE + " --json")
+        import json
+        j = json.loads(p.stdout)
+        loss = float(((numpy_forward(net, x) - y) ** 2).sum())
+        self.assertAlmostEqual(j["loss"], loss, delta=1e-12 * max(1.0, loss))
+        self.assertEqual(j["parameters"], 2 * 32 + 32 + 32 * 32 + 32 + 32 + 1)
+        self.assertLess(loss, 64 * 0.01)  # the demo is fitted: residuals ~0.04, not ~0.5
+        self.shell(LANDSCAPE_PLOT)
+        check_png(self, self.path("spikemesh-landscape-landscape.png"), 0.3)
+
+    def test_training_from_npz_and_csv_and_bad_shapes(self):
+        import h5py
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+        torch.save(model, self.path("m.pt"))
+        x = np.random.default_rng(2).random((5, 3))
+        y = x.sum(axis=1)
+        np.savez(self.path("t.npz"), x=x, y=y)
+        np.savetxt(self.path("t.csv"), np.column_stack([x, y]), delimiter=",")
+        tool = os.path.join(SRC, "tools", "export_torch.py")
+        for data in ("t.npz", "t.csv"):
+            out = self.path(f"n-{data}.h5")
+            subprocess.run([sys.executable, tool, "--model", self.path("m.pt"), "--training",
+                            self.path(data), out], check=True, capture_output=True)
+            with h5py.File(out, "r") as f:
+                np.testing.assert_allclose(f["training/x"][()], x, rtol=1e-15)
+                np.testing.assert_allclose(f["training/y"][()], y, rtol=1e-15)
+        np.savez(self.path("bad.npz"), x=x[:, :2], y=y)
+        p = subprocess.run([sys.executable, tool, "--model", self.path("m.pt"), "--training",
+                            self.path("bad.npz"), self.path("bad.h5")], capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("takes 3 inputs", p.stderr)
+        self.assertFalse(os.path.exists(self.path("bad.h5")))
 
 
 class PlotScales(unittest.TestCase):
