@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -57,7 +59,10 @@ int run_main(int argc, char** argv) {
     report("error", cli::explain_extras(app, e.what()).c_str());
     return 2;
   } catch (const CLI::ParseError& e) {
-    report("error", (std::string(e.what()) + " (see spikemesh --help)").c_str());
+    const std::vector<CLI::App*> subs = app.get_subcommands();
+    const std::string help =
+        subs.empty() ? "spikemesh --help" : "spikemesh " + subs.front()->get_name() + " --help";
+    report("error", (std::string(e.what()) + " (see " + help + ")").c_str());
     return 2;
   }
 

@@ -166,7 +166,8 @@ std::vector<std::string> given_options(const CLI::App& app) {
   return names;
 }
 
-std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o) {
+std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o,
+                                             const std::vector<std::string>& swept) {
   // Case options that only some constructions (or tasks) read; every other option of the
   // subcommand applies to it (the subcommand refuses the rest).
   const std::vector<std::string> case_specific{
@@ -191,14 +192,26 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
   auto in = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  const std::vector<std::string> given = given_options(app);
+  const std::vector<std::string> depth_only{"extra-width", "extra-activation", "c", "epsilon"};
+  std::vector<std::string> given = given_options(app);
+  std::vector<std::string> labels(given.size());
+  for (std::size_t i = 0; i < given.size(); ++i)
+    labels[i] = "--" + given[i];
+  for (const std::string& name : swept) {
+    given.push_back(name);
+    labels.push_back("--sweep " + name);
+  }
+  const bool extended = o.cp.extra_depth > 0 || in(swept, "extra-depth");
   std::vector<std::string> notes;
-  for (const std::string& name : given) {
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const std::string& name = given[i];
     if (in(case_specific, name) && !in(used, name)) {
-      notes.push_back("--" + name + " is not used by --construction " + o.cp.construction +
+      notes.push_back(labels[i] + " is not used by --construction " + o.cp.construction +
                       (name == "labels" || name == "seed" || name == "target"
                            ? " --task " + task_name(o.cp.task)
                            : ""));
+    } else if (!extended && in(depth_only, name)) {
+      notes.push_back(labels[i] + " is not used without --extra-depth (the depth extension)");
     } else if (certify && in(mesh_only, name)) {
       notes.push_back("--" + name +
                       " is not used by --method certify (it bounds boxes of the "

@@ -75,9 +75,12 @@ std::string explain_extras(const CLI::App& root, const std::string& what);
 std::vector<std::string> given_options(const CLI::App& app);
 
 /// One line per option given but not read in the chosen mode: case options the construction
-/// does not read (e.g. --alpha for relu-spike), mesh options under --method certify and certify
+/// does not read (e.g. --alpha for relu-spike), depth-extension options without --extra-depth,
+/// mesh options under --method certify and certify
 /// options under --method mesh, --slice-points without --slice, --slice with --dim 1.
-std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o);
+/// @p swept: the names a sweep varies, checked like given options.
+std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o,
+                                             const std::vector<std::string>& swept = {});
 
 /// The option name of @p candidates nearest to @p name (edit distance; ties: the first).
 std::string nearest_name(const std::string& name, const std::vector<std::string>& candidates);

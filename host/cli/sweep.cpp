@@ -57,7 +57,10 @@ std::vector<Axis> parse_sweeps(const std::vector<std::string>& specs) {
 int sweep_command(const Options& o, const Invocation& inv) {
   const std::vector<Axis> axes = parse_sweeps(o.sweeps);
   if (inv.app && parallel::rank() == 0) {
-    for (const std::string& note : unused_option_notes(*inv.app, o))
+    std::vector<std::string> swept;
+    for (const Axis& a : axes)
+      swept.push_back(a.name);
+    for (const std::string& note : unused_option_notes(*inv.app, o, swept))
       std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
   }
   parse_shard(o.shard);

@@ -188,6 +188,15 @@ class Messages(CliCase):
                          "11", "--out", self.path("c.h5"), "--quiet")
         self.assertIn("--box-budget is used only by --method certify", p.stderr)
         self.assertIn("--slice-points is not used without --slice", p.stderr)
+        p = self.run_cli("run", "--c", "0.5", "--points-per-axis", "11", "--out",
+                         self.path("d.h5"), "--quiet")
+        self.assertIn("--c is not used without --extra-depth", p.stderr)
+        p = self.run_cli("run", "--extra-depth", "2", "--c", "0.5", "--points-per-axis", "11",
+                         "--out", self.path("e.h5"), "--quiet")
+        self.assertNotIn("note", p.stderr)
+        p = self.run_cli("sweep", "--sweep", "alpha=0.1,0.2", "--points-per-axis", "11",
+                         "--out", self.path("f.h5"), "--quiet")
+        self.assertIn("--sweep alpha is not used by --construction relu-spike", p.stderr)
 
     def test_info_json_has_the_keys_and_types_of_run_json(self):
         out = self.path("r.h5")
