@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <unistd.h>
+#include <utility>
 
 namespace spikemesh::cli {
 
@@ -34,15 +36,20 @@ inline ProgressMode progress_mode(bool quiet, double progress_interval, bool roo
 /// Reports (done, total) updates of one phase of work counted in @p unit.
 class ProgressLine {
 public:
+  /// Seconds on a monotonic clock (a parameter so that tests can drive time).
+  using SecondsClock = std::function<double()>;
+
   /// @p unit names what is counted ("points", "boxes", "samples").
-  ProgressLine(std::FILE* out, ProgressMode mode, const char* unit = "points")
-      : m_out(out), m_mode(mode), m_unit(unit), m_start(Clock::now()), m_last(m_start) {}
+  ProgressLine(std::FILE* out, ProgressMode mode, const char* unit = "points",
+               SecondsClock clock = steady_seconds)
+      : m_out(out), m_mode(mode), m_unit(unit), m_clock(std::move(clock)), m_start(m_clock()),
+        m_last(m_start) {}
   ~ProgressLine() { finish(); }
 
   void operator()(index_t done, index_t total) {
     if (!m_mode.enabled || total <= 0) return;
-    const auto now = Clock::now();
-    const double elapsed = seconds(m_start, now);
+    const double now = m_clock();
+    const double elapsed = now - m_start;
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
     m_done = done;
@@ -61,7 +68,7 @@ public:
       }
     }
     if (m_mode.plain) {
-      if (m_lines > 0 && seconds(m_last, now) < m_mode.interval) return;
+      if (m_lines > 0 && now - m_last < m_mode.interval) return;
       if (m_lines == 0 && elapsed < m_mode.interval) return;
       m_last = now;
       ++m_lines;
@@ -73,7 +80,7 @@ public:
       std::fflush(m_out);
       return;
     }
-    if (elapsed < kSettle || seconds(m_last, now) < 0.5) return;
+    if (elapsed < kSettle || now - m_last < 0.5) return;
     m_last = now;
     std::fprintf(m_out, "\r[spikemesh] %5.1f%%  %.3g / %.3g %s  %.3g %s/s  ETA %.0f s   ",
                  percent(done, total), static_cast<double>(done), static_cast<double>(total),
@@ -86,7 +93,7 @@ public:
   void finish() {
     finish_live();
     if (m_mode.enabled && m_mode.plain && m_lines > 0) {
-      const double elapsed = seconds(m_start, Clock::now());
+      const double elapsed = m_clock() - m_start;
       std::fprintf(m_out, "spikemesh: progress done  %.4g / %.4g %s in %.1f s\n",
                    static_cast<double>(m_done), static_cast<double>(m_total), m_unit, elapsed);
       std::fflush(m_out);
@@ -95,11 +102,11 @@ public:
   }
 
 private:
-  using Clock = std::chrono::steady_clock;
   static constexpr double kSettle = 2.0; ///< seconds before a rate is trusted
 
-  static double seconds(Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double>(b - a).count();
+  static double steady_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   }
   static double percent(index_t done, index_t total) {
     return 100.0 * static_cast<double>(done) / static_cast<double>(total);
@@ -112,7 +119,8 @@ private:
   std::FILE* m_out;
   ProgressMode m_mode;
   const char* m_unit;
-  Clock::time_point m_start, m_last;
+  SecondsClock m_clock;
+  double m_start, m_last;
   index_t m_done = 0, m_total = 0;
   long m_lines = 0;
   bool m_live = false;
