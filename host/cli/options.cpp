@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <memory>
 
 namespace spikemesh::cli {
 namespace {
@@ -68,6 +69,39 @@ long long parse_int(const std::string& name, const std::string& v) {
 } // namespace
 
 namespace {
+
+/// CLI11's formatter with option descriptions wrapped at kHelpWidth columns (2.1.2 does not
+/// wrap; CLI11 indents the lines after a '\n').
+class WrappingFormatter : public CLI::Formatter {
+public:
+  static constexpr std::size_t kHelpWidth = 100;
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    const std::string text = CLI::Formatter::make_option_desc(opt);
+    const std::size_t width =
+        kHelpWidth > get_column_width() + 30 ? kHelpWidth - get_column_width() : 30;
+    std::string out;
+    std::size_t line = 0;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      std::size_t end = text.find(' ', at);
+      if (end != std::string::npos && text.compare(at, end - at, "[default:") == 0)
+        end = text.find(' ', end + 1); // "[default: VALUE" stays on one line
+      if (end == std::string::npos) end = text.size();
+      const std::string word = text.substr(at, end - at);
+      if (line > 0 && line + 1 + word.size() > width) {
+        out += '\n';
+        line = 0;
+      } else if (line > 0) {
+        out += ' ';
+        ++line;
+      }
+      out += word;
+      line += word.size();
+      at = end + 1;
+    }
+    return out;
+  }
+};
 
 /// "HELP [default: VALUE]": every option's help shows its default (and unit in HELP).
 std::string dflt(const std::string& help, const std::string& value) {
@@ -282,12 +316,13 @@ void add_run_options(CLI::App& app, Options& o, const std::string& default_out) 
 
 /// Exit codes, for every footer.
 const char* kExitCodes = "Exit codes: 0 ok, 1 runtime failure, 2 invalid input (one line naming "
-                         "the option; no file), 3 stopped with a checkpoint (continue with "
-                         "--resume)";
+                         "the option; no file),\n"
+                         "            3 stopped with a checkpoint (continue with --resume)";
 
 } // namespace
 
 void add_options(CLI::App& app, Options& o) {
+  app.formatter(std::make_shared<WrappingFormatter>()); // subcommands inherit it
   app.get_formatter()->column_width(34);
   add_run_options(app, o, "spikemesh-demo.h5");
 
@@ -327,7 +362,7 @@ void add_options(CLI::App& app, Options& o) {
       ->group(kOutputGroup);
 
   CLI::App* land = app.add_subcommand(
-      "landscape", "training loss over a 2-D parameter mesh + verdict on the case's point");
+      "landscape", "training loss over a 2-D parameter mesh + verdict on its point");
   const char* lg = kLandscapeGroup;
   land->add_option("--case", o.landscape_case,
                    dflt("relu-dead-neuron (S1) | sigmoid-three-point (S2) | affine-segment (S3) | "
@@ -366,7 +401,8 @@ void add_options(CLI::App& app, Options& o) {
 
   CLI::App* merge = app.add_subcommand("merge", "merge shard files: merge OUT.h5 SHARD.h5...");
   merge->footer(std::string("Refuses gaps, overlaps and shards of other cases; OUT.h5 is "
-                            "replaced when it is an existing regular file (with a notice).\n") +
+                            "replaced when it is an\n"
+                            "existing regular file (with a notice).\n") +
                 kExitCodes);
   merge->add_option("files", o.merge_files, "OUT.h5 followed by the shard files")
       ->required()
@@ -389,10 +425,13 @@ void add_options(CLI::App& app, Options& o) {
                          "lists them with their defaults:\n"
                          "  run        the options above (default --out spikemesh-run.h5)\n"
                          "  sweep      --sweep NAME=V1,V2,... (repeat for a product) + the case, "
-                         "mesh, execution options; --out spikemesh-sweep.h5\n"
+                         "mesh and\n"
+                         "             execution options; --out spikemesh-sweep.h5\n"
                          "  landscape  --case NAME, --directions auto|axes|random|filter-"
-                         "normalized, --range R, --perturbations N, --points-per-axis M, --seed, "
-                         "--network FILE; --out spikemesh-landscape.h5\n"
+                         "normalized, --range R,\n"
+                         "             --perturbations N, --points-per-axis M, --seed, "
+                         "--network FILE;\n"
+                         "             --out spikemesh-landscape.h5\n"
                          "  info       FILE [--json]\n"
                          "  merge      OUT.h5 SHARD.h5... [--json] [--quiet]\n"
                          "  suite      --quick, --out DIR, --backend, --threads, --precision\n"

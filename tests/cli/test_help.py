@@ -85,11 +85,14 @@ class Help(CliCase):
                     if default is None:
                         continue
                     self.assertIn(f"[default: {default}", blocks[name], f"{sub} {name}")
+                long = [line for line in self.help(sub).splitlines() if len(line) > 100]
+                self.assertEqual(long, [], f"`{sub} --help` lines over 100 columns")
                 for group in GROUPS.get(sub, []):
                     self.assertRegex(self.help(sub), rf"\n{re.escape(group)}[^\n]*:\n")
 
     def test_main_help_names_every_subcommand_and_their_options(self):
         text = self.help()
+        self.assertEqual([line for line in text.splitlines() if len(line) > 100], [])
         for word in ["run", "sweep", "landscape", "info", "merge", "suite", "list", "--sweep",
                      "--case", "--directions", "--range", "--perturbations", "--quick",
                      "spikemesh-demo.h5", "spikemesh-run.h5", "spikemesh-landscape.h5",
