@@ -1,6 +1,7 @@
 /// @file test_landscape.cpp
 /// @brief The spurious-minimum cases against docs/math.md section 9: losses, verdicts,
 /// Hessian eigenvalues, global minima, landscape symmetry.
+#include "spikemesh/case.hpp"
 #include "spikemesh/errors.hpp"
 #include "spikemesh/landscape.hpp"
 
@@ -83,6 +84,99 @@ TEST(Landscape, NotCriticalAwayFromMinima) {
   LandscapeCase c = make_landscape_case("sigmoid-three-point");
   c.theta_star = {0.5, 0.5};
   EXPECT_EQ(analyse_critical_point(c, fast()).verdict, "not_critical");
+}
+
+/// The demo's 2-D ReLU spike network (n = 4, b = 1.9) with every weight free, at its zero-loss
+/// point (what `landscape --case from-file --network spikemesh-demo.h5` judges).
+LandscapeCase zero_loss_spike_case() {
+  const Case built = build_case(CaseParams::relu_spike(2, 4, 1.9));
+  LandscapeCase lc;
+  lc.name = "spike";
+  lc.network = built.network;
+  for (Layer& l : lc.network.layers) { // dense, as a weight file stores it
+    if (!l.is_sparse()) continue;
+    l.weight.assign(static_cast<std::size_t>(l.in) * static_cast<std::size_t>(l.out), 0.0);
+    for (int r = 0; r < l.out; ++r) {
+      for (std::int32_t k = l.row_ptr[static_cast<std::size_t>(r)];
+           k < l.row_ptr[static_cast<std::size_t>(r) + 1]; ++k) {
+        l.weight[static_cast<std::size_t>(r) * static_cast<std::size_t>(l.in) +
+                 static_cast<std::size_t>(l.cols[static_cast<std::size_t>(k)])] =
+            l.values[static_cast<std::size_t>(k)];
+      }
+    }
+    l.row_ptr.clear();
+    l.cols.clear();
+    l.values.clear();
+  }
+  lc.in_dim = 2;
+  lc.x = built.training.x;
+  lc.y = built.training.y;
+  lc.free = all_dense_params(lc.network);
+  lc.theta_star = param_values(lc.network, lc.free);
+  return lc;
+}
+
+/// f(x) = v relu(w x + b) with one training point (1, 1), w x + b = 0 there (a ReLU kink);
+/// w, b, v free, the output bias fixed at 0. F = (v relu(w + b) - 1)^2 = 1 at theta*.
+LandscapeCase kink_case(double v) {
+  LandscapeCase lc;
+  lc.name = "kink";
+  lc.network.in_dim = 1;
+  Layer hidden;
+  hidden.in = 1;
+  hidden.out = 1;
+  hidden.act = Activation::ReLU;
+  hidden.weight = {1.0};
+  hidden.bias = {-1.0};
+  Layer out;
+  out.in = 1;
+  out.out = 1;
+  out.weight = {v};
+  out.bias = {0.0};
+  lc.network.layers = {hidden, out};
+  lc.x = {1.0};
+  lc.y = {1.0};
+  lc.free = {{0, false, 0, 0}, {0, true, 0, 0}, {1, false, 0, 0}};
+  lc.theta_star = param_values(lc.network, lc.free);
+  lc.known_global_loss = 0.0; // v = 1, w + b = 1
+  return lc;
+}
+
+TEST(Landscape, ZeroLossAtReluKinksIsAGlobalMinimum) {
+  const LandscapeCase c = zero_loss_spike_case();
+  VerdictOptions o = fast();
+  o.directions_per_radius = 200;
+  const Verdict v = analyse_critical_point(c, o);
+  EXPECT_LE(v.loss, 16 * 1e-24); // 16 residuals of at most 1e-12
+  // The central difference is a curvature artifact at the kinks (a^2 h / 2), above the 1e-6
+  // gradient test: the old verdict was not_critical.
+  EXPECT_GT(v.grad_norm, o.grad_tol);
+  EXPECT_EQ(v.verdict, "global_minimum");
+  EXPECT_EQ(v.criterion, "sum of squares at 0");
+  EXPECT_EQ(v.global_loss, v.loss);
+  EXPECT_GE(v.min_loss_change, 0.0);
+  // The one-sided derivatives see no descent either (the artifact extrapolates away).
+  EXPECT_GE(v.min_one_sided_derivative, -1e-9);
+  EXPECT_EQ(c.theta_star.size(), 261u); // every weight free, as from the file
+}
+
+TEST(Landscape, NonsmoothLocalMinimumPassesTheOneSidedTest) {
+  // v = -1: F rises with slope 2 for w + b > 0 and is flat for w + b < 0.
+  const Verdict v = analyse_critical_point(kink_case(-1.0), fast());
+  EXPECT_EQ(v.loss, 1.0);
+  EXPECT_NEAR(v.grad_norm, std::sqrt(2.0), 1e-6); // central differences: (2 + 0) / 2 per axis
+  EXPECT_NEAR(v.min_one_sided_derivative, 0.0, 1e-9);
+  EXPECT_EQ(v.criterion, "one-sided differences (nonsmooth point)");
+  EXPECT_GE(v.min_loss_change, 0.0);
+  EXPECT_EQ(v.verdict, "spurious_local_minimum");
+}
+
+TEST(Landscape, KinkWithADescentSideIsNotCritical) {
+  // v = +1: F = (relu(w + b) - 1)^2 falls with slope -2 for w + b > 0.
+  const Verdict v = analyse_critical_point(kink_case(1.0), fast());
+  EXPECT_NEAR(v.min_one_sided_derivative, -2.0, 1e-6);
+  EXPECT_EQ(v.criterion, "");
+  EXPECT_EQ(v.verdict, "not_critical");
 }
 
 TEST(Landscape, MeshIsSymmetricWhereTheCaseIs) {

@@ -6,6 +6,7 @@
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
+#include "spikemesh/io/file_json.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/parallel.hpp"
@@ -23,6 +24,7 @@
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace spikemesh::cli {
@@ -87,6 +89,24 @@ void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange w
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
                                 : compute_slice_as<float>(c, mesh, points);
+}
+
+bool output_exists(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return false;
+  if (!S_ISREG(st.st_mode)) {
+    throw InvalidParameter("out", path + " exists and is not a regular file (" +
+                                      (S_ISDIR(st.st_mode)   ? "a folder"
+                                       : S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                             : "a special file") +
+                                      "); spikemesh replaces only result files");
+  }
+  return true;
+}
+
+void note_replaced(bool existed, const std::string& path, bool quiet) {
+  if (existed && !quiet)
+    std::fprintf(stderr, "spikemesh: note: replaced the existing %s\n", path.c_str());
 }
 
 Case make_case(const Options& o) {
@@ -172,6 +192,8 @@ Prepared prepare_run(const Options& o) {
 int certify_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0;
   const Case c = make_case(o);
+  const std::string out = o.out.empty() ? default_out(inv) : o.out;
+  const bool replacing = output_exists(out);
   if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
   io::CertifyRecord rec;
   rec.c = &c;
@@ -189,12 +211,22 @@ int certify_command(const Options& o, const Invocation& inv) {
   std::string phase;
   rec.options.progress = [&](const char* unit, std::int64_t done, std::int64_t total) {
     if (phase != unit) { // a new phase: boxes, then samples
-      progress =
-          std::make_unique<ProgressLine>(stderr, !o.quiet && isatty(STDERR_FILENO) != 0, 2.0, unit);
+      progress = std::make_unique<ProgressLine>(
+          stderr, progress_mode(o.quiet, o.progress_interval, true), unit);
       phase = unit;
     }
     (*progress)(done, total);
   };
+  const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, true);
+  if (mode.enabled && mode.plain) {
+    std::fprintf(stderr,
+                 "spikemesh: plan: certify [%g,%g]^%d: up to %lld boxes (%s bounds), then up to "
+                 "%lld samples; backend %s, %d CPU threads\n",
+                 rec.lo, rec.hi, c.network.in_dim, static_cast<long long>(o.box_budget),
+                 o.bounds.c_str(), static_cast<long long>(o.samples),
+                 backend_name(o.backend).c_str(),
+                 o.threads > 0 ? o.threads : omp_get_max_threads());
+  }
   rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
@@ -208,8 +240,8 @@ int certify_command(const Options& o, const Invocation& inv) {
     }
   }
   rec.prov = {inv.command_line, rec.result.engine, device, "double", 1};
-  const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
+  note_replaced(replacing, out, o.quiet);
   const CertifyResult& r = rec.result;
   const bool unit = rec.lo == 0.0 && rec.hi == 1.0;
   const double exact = unit ? c.oracle.spike_volume : std::nan("");
@@ -244,22 +276,26 @@ int certify_command(const Options& o, const Invocation& inv) {
 }
 
 int run_command(const Options& o, const Invocation& inv) {
-  if (o.method == "certify") return certify_command(o, inv);
   const bool root = parallel::rank() == 0;
   if (inv.app && root) {
     for (const std::string& note : unused_option_notes(*inv.app, o)) {
       std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
     }
   }
+  if (o.method == "certify") return certify_command(o, inv);
   // Agree on input errors across ranks before the first collective (no deadlocks).
+  const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   Prepared prep;
-  agree_on_errors([&] { prep = prepare_run(o); });
+  bool replacing = false;
+  agree_on_errors([&] {
+    prep = prepare_run(o);
+    replacing = output_exists(out_path);
+  });
   const Case& c = prep.c;
   const MeshSpec& mesh = prep.mesh;
   Evaluator& ev = *prep.ev;
   if (!prep.notice.empty() && !o.quiet && root)
     std::fprintf(stderr, "spikemesh: %s\n", prep.notice.c_str());
-  const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   const bool broken_extension = o.cp.extra_depth > 0 && o.cp.extra_activation == Activation::ReLU &&
                                 c.oracle.source.find("not exact") != std::string::npos;
   if (broken_extension && !o.quiet && root) {
@@ -331,7 +367,15 @@ int run_command(const Options& o, const Invocation& inv) {
     }
     return !stop;
   };
-  ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
+  const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
+  if (mode.enabled && mode.plain) {
+    const MeshView mv = make_mesh_view(mesh);
+    std::fprintf(stderr, "spikemesh: plan: %.6g points (%lld^%d mesh%s), backend %s (%s), %s\n",
+                 static_cast<double>(whole.size()), static_cast<long long>(mv.points_per_axis[0]),
+                 mesh.dim, o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
+                 ev.device().c_str(), precision_name(precision).c_str());
+  }
+  ProgressLine progress(stderr, mode);
   ro.progress = [&progress](index_t done, index_t total) { progress(done, total); };
   RunOutput r = run_mesh(c, mesh, ev, ro);
   progress.finish();
@@ -364,16 +408,20 @@ int run_command(const Options& o, const Invocation& inv) {
   }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
               parallel::size()};
+  if (o.slice && mesh.dim < 2 && o.cp.construction == "from-file")
+    std::fprintf(stderr, "spikemesh: note: --slice is not used with a 1-D network (a slice is the "
+                         "plane of axes 0 and 1)\n");
   if (o.slice && mesh.dim >= 2)
     rec.slices.push_back(compute_slice(c, mesh, o.slice_points, r.precision));
   io::write_run(out_path, rec);
+  note_replaced(replacing, out_path, o.quiet);
 
   if (o.json) {
-    std::printf("%s\n", json_summary(r, {{"backend", ev.name()},
-                                         {"device", ev.device()},
-                                         {"precision", rec.prov.precision},
+    std::printf("%s\n", json_summary(r, {{"backend", json_string(ev.name())},
+                                         {"device", json_string(ev.device())},
+                                         {"precision", json_string(rec.prov.precision)},
                                          {"mpi_ranks", std::to_string(parallel::size())},
-                                         {"out", out_path}})
+                                         {"out", json_string(out_path)}})
                             .c_str());
   } else if (!o.quiet) {
     std::printf("%s", table_summary(c, mesh, r, ev.name(), ev.device()).c_str());
@@ -387,11 +435,13 @@ int merge_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0;
   const std::string out = o.merge_files.front();
   const std::vector<std::string> shards(o.merge_files.begin() + 1, o.merge_files.end());
+  const bool replacing = output_exists(out);
   const Results r = io::merge_shards(out, shards, {inv.command_line, "", "", "", 1});
+  note_replaced(replacing, out, o.quiet);
   if (o.json) {
     RunOutput ro;
     ro.results = r;
-    std::printf("%s\n", json_summary(ro, {{"out", out}}).c_str());
+    std::printf("%s\n", json_summary(ro, {{"out", json_string(out)}}).c_str());
   } else if (!o.quiet) {
     std::printf("merged %zu shards: %.0f points, spike_volume %.10g (exact %.10g)\nwrote  %s\n",
                 shards.size(), r.get("points"), r.get("spike_volume"), r.get("spike_volume_exact"),
@@ -401,6 +451,10 @@ int merge_command(const Options& o, const Invocation& inv) {
 }
 
 int info_command(const Options& o) {
+  if (o.json) {
+    std::printf("%s", io::describe_file_json(o.info_file).c_str());
+    return 0;
+  }
   std::printf("%s", io::describe_file(o.info_file).c_str());
   return 0;
 }

@@ -35,6 +35,14 @@ MeshSpec resolve_mesh(const Options& o, const Case& c, double target_points);
 /// f on the plane of axes 0 and 1 through the box centre (--slice).
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p);
 
+/// Whether a result file already exists at @p path (it will be replaced). Throws
+/// InvalidParameter("out") when something that is not a regular file (a folder, a link, a
+/// device) is there: spikemesh never replaces one.
+bool output_exists(const std::string& path);
+
+/// After writing @p path: the one-line notice that an existing file was replaced.
+void note_replaced(bool existed, const std::string& path, bool quiet);
+
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);
 

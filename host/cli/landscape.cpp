@@ -76,6 +76,8 @@ void project_global(io::LandscapeRecord& rec) {
 
 int landscape_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0; // landscapes are small: rank 0 alone computes and writes
+  const std::string out = o.out.empty() ? "spikemesh-landscape.h5" : o.out;
+  const bool replacing = output_exists(out);
   const LandscapeCase c = o.landscape_case == "from-file"
                               ? case_from_file(o)
                               : make_landscape_case(o.landscape_case, o.cp.seed);
@@ -130,8 +132,8 @@ int landscape_command(const Options& o, const Invocation& inv) {
                 {"perturbations", std::to_string(o.perturbations)},
                 {"parameters", std::to_string(c.theta_star.size())}};
   if (c.name == "from-file") rec.config.emplace_back("network", o.cp.network_file);
-  const std::string out = o.out.empty() ? "spikemesh-landscape.h5" : o.out;
   io::write_landscape(out, rec);
+  note_replaced(replacing, out, o.quiet);
 
   const Verdict& v = rec.verdict;
   if (o.json) {
@@ -141,12 +143,15 @@ int landscape_command(const Options& o, const Invocation& inv) {
     }
     eig += "]";
     std::printf("{\"case\": %s, \"verdict\": %s, \"loss\": %s, \"global_loss\": %s, "
-                "\"global_source\": %s, \"grad_norm\": %s, \"min_loss_change\": %s, "
+                "\"global_source\": %s, \"criterion\": %s, \"grad_norm\": %s, "
+                "\"min_one_sided_derivative\": %s, \"min_loss_change\": %s, "
                 "\"hessian_eigenvalues\": %s, \"parameters\": %zu, \"backend\": %s, "
                 "\"out\": %s}\n",
                 json_string(c.name).c_str(), json_string(v.verdict).c_str(),
                 json_number(v.loss).c_str(), json_number(v.global_loss).c_str(),
-                json_string(v.global_source).c_str(), json_number(v.grad_norm).c_str(),
+                json_string(v.global_source).c_str(), json_string(v.criterion).c_str(),
+                json_number(v.grad_norm).c_str(),
+                json_number(v.grad_norm > vo.grad_tol ? v.min_one_sided_derivative : NAN).c_str(),
                 json_number(v.min_loss_change).c_str(), eig.c_str(), c.theta_star.size(),
                 json_string(rec.mesh.backend).c_str(), json_string(out).c_str());
   } else if (!o.quiet) {
@@ -156,6 +161,14 @@ int landscape_command(const Options& o, const Invocation& inv) {
     std::printf("loss     %.10g   global %.10g (%s)\n", v.loss, v.global_loss,
                 v.global_source.c_str());
     std::printf("|grad|   %.3g (central differences, step 1e-6)\n", v.grad_norm);
+    if (v.grad_norm > vo.grad_tol) {
+      std::printf("one-sided min directional derivative along the axes %+.3g (steps 1e-6, "
+                  "1e-7, extrapolated)\n",
+                  v.min_one_sided_derivative);
+    }
+    std::printf("decided  by %s\n", v.criterion.empty() ? "a nonzero gradient (central and "
+                                                          "one-sided differences)"
+                                                        : v.criterion.c_str());
     for (std::size_t i = 0; i < v.radii.size(); ++i) {
       std::printf("r=%-6g min F(theta*+r u) - F(theta*) = %+.3g\n", v.radii[i],
                   v.min_change_per_radius[i]);

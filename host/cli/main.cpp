@@ -10,6 +10,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -29,7 +31,8 @@ int run_main(int argc, char** argv) {
   o.cp.train_per_axis = 4;
   CLI::App app{"spikemesh: evaluate the spike networks of Guan (arXiv 2407.16872) and any MLP\n"
                "over dense meshes of [lo,hi]^d and write HDF5 statistics.\n\n"
-               "  spikemesh                     the embedded demo (2-D ReLU spikes, ~1e8 points)\n"
+               "  spikemesh [options]           the embedded demo (2-D ReLU spikes, ~1e8 points;\n"
+               "                                takes the options of run; -> spikemesh-demo.h5)\n"
                "  spikemesh list                constructions and their parameters\n"
                "  spikemesh run [options]       one case -> FILE.h5 (--out)\n"
                "  spikemesh sweep --sweep bias=1.5,1.9 [options]   one row per value\n"
@@ -37,9 +40,7 @@ int run_main(int argc, char** argv) {
                "  spikemesh landscape --case sigmoid-three-point   loss surface + verdict\n"
                "  spikemesh run --shard 2/8 ... ; spikemesh merge OUT.h5 SHARD.h5...\n"
                "  spikemesh suite --quick --out DIR   the paper's experiments -> DIR/report.md\n\n"
-               "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 invalid input, 3 stopped (checkpoint "
-               "written; continue with --resume)\n",
+               "Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n",
                "spikemesh"};
   std::string why;
   app.set_version_flag("--version", std::string("spikemesh 0.1.0 (cuda backend: ") +
@@ -55,16 +56,24 @@ int run_main(int argc, char** argv) {
     return parallel::rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::CallForVersion& e) {
     return parallel::rank() == 0 ? app.exit(e) : 0;
+  } catch (const CLI::ExtrasError& e) {
+    report("error", cli::explain_extras(app, e.what()).c_str());
+    return 2;
   } catch (const CLI::ParseError& e) {
-    report("error", (std::string(e.what()) + " (see spikemesh --help)").c_str());
+    const std::vector<CLI::App*> subs = app.get_subcommands();
+    const std::string help =
+        subs.empty() ? "spikemesh --help" : "spikemesh " + subs.front()->get_name() + " --help";
+    report("error", (std::string(e.what()) + " (see " + help + ")").c_str());
     return 2;
   }
 
   cli::Invocation inv;
   for (int i = 0; i < argc; ++i)
     inv.command_line += (i ? " " : "") + std::string(argv[i]);
-  inv.app = &app;
   try {
+    const CLI::App& chosen = cli::chosen_app(app);
+    cli::apply_config(const_cast<CLI::App&>(chosen), o.config);
+    inv.app = &chosen;
     if (app.got_subcommand("list")) return parallel::rank() == 0 ? cli::list_command() : 0;
     if (app.got_subcommand("info")) return parallel::rank() == 0 ? cli::info_command(o) : 0;
     if (app.got_subcommand("sweep")) return cli::sweep_command(o, inv);
@@ -74,6 +83,9 @@ int run_main(int argc, char** argv) {
     inv.demo = !app.got_subcommand("run");
     return cli::run_command(o, inv);
   } catch (const InvalidParameter& e) {
+    report("error", e.what());
+    return 2;
+  } catch (const CLI::ParseError& e) {
     report("error", e.what());
     return 2;
   } catch (const InvalidFile& e) {

@@ -1,5 +1,6 @@
 /// @file options.cpp
-/// @brief CLI11 option definitions (CLI11 2.1.2), sweepable setters, unused-option notes.
+/// @brief CLI11 option definitions (CLI11 2.1.2): each subcommand's options, grouped, with their
+/// defaults in the help text; the sweepable setters.
 #include "options.hpp"
 
 #include "spikemesh/constructions.hpp"
@@ -8,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <memory>
 
 namespace spikemesh::cli {
 namespace {
@@ -66,215 +68,376 @@ long long parse_int(const std::string& name, const std::string& v) {
 
 } // namespace
 
-void add_options(CLI::App& app, Options& o) {
-  app.set_config("--config", "", "read options from a TOML file (keys = option names)");
-  app.allow_config_extras(false); // a typo in a config file is an error, never ignored
+namespace {
 
-  const std::string kCase = "Case";
-  app.add_option("--construction", o.cp.construction,
-                 "relu-spike (C1) | prelu-spike (C2) | sigmoid-spike (C3) | from-file")
+/// CLI11's formatter with option descriptions wrapped at kHelpWidth columns (2.1.2 does not
+/// wrap; CLI11 indents the lines after a '\n').
+class WrappingFormatter : public CLI::Formatter {
+public:
+  static constexpr std::size_t kHelpWidth = 100;
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    const std::string text = CLI::Formatter::make_option_desc(opt);
+    const std::size_t width =
+        kHelpWidth > get_column_width() + 30 ? kHelpWidth - get_column_width() : 30;
+    std::string out;
+    std::size_t line = 0;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      std::size_t end = text.find(' ', at);
+      if (end != std::string::npos && text.compare(at, end - at, "[default:") == 0)
+        end = text.find(' ', end + 1); // "[default: VALUE" stays on one line
+      if (end == std::string::npos) end = text.size();
+      const std::string word = text.substr(at, end - at);
+      if (line > 0 && line + 1 + word.size() > width) {
+        out += '\n';
+        line = 0;
+      } else if (line > 0) {
+        out += ' ';
+        ++line;
+      }
+      out += word;
+      line += word.size();
+      at = end + 1;
+    }
+    return out;
+  }
+};
+
+/// "HELP [default: VALUE]": every option's help shows its default (and unit in HELP).
+std::string dflt(const std::string& help, const std::string& value) {
+  return help + " [default: " + value + "]";
+}
+
+const char* kCaseGroup = "Case";
+const char* kDepthGroup = "Depth extension (C4, any case)";
+const char* kMeshGroup = "Mesh";
+const char* kExecGroup = "Execution";
+const char* kBatchGroup = "Batch jobs";
+const char* kCertifyGroup = "Certify (--method certify)";
+const char* kLandscapeGroup = "Landscape";
+const char* kSweepGroup = "Sweep";
+const char* kOutputGroup = "Output";
+
+void add_config(CLI::App& app, Options& o) {
+  app.add_option("--config", o.config,
+                 "read this subcommand's options from a TOML file (keys = option names without "
+                 "dashes; the command line wins; an unknown key is an error)")
+      ->check(CLI::ExistingFile)
+      ->group(kOutputGroup);
+}
+
+void add_case(CLI::App& app, Options& o) {
+  const char* g = kCaseGroup;
+  app.add_option(
+         "--construction", o.cp.construction,
+         dflt("relu-spike (C1) | prelu-spike (C2) | sigmoid-spike (C3) | from-file", "relu-spike"))
       ->check(CLI::IsMember({"relu-spike", "prelu-spike", "sigmoid-spike", "from-file"}))
-      ->group(kCase);
-  app.add_option("--network", o.cp.network_file, "from-file: HDF5 file in the /network schema")
-      ->group(kCase);
-  app.add_option("--dim", o.cp.dim, "input dimension d (1..32)")->group(kCase);
-  app.add_option("--train-per-axis", o.cp.train_per_axis, "training points per axis n (>= 2)")
-      ->group(kCase);
-  app.add_option("--bias", o.cp.bias, "spike bias b in [d-1, d); default d - 0.1")->group(kCase);
-  app.add_option("--alpha", o.cp.alpha, "prelu-spike: PReLU slope in [0, 1)")->group(kCase);
-  app.add_option("--K", o.cp.K, "sigmoid-spike: first-layer sharpness (> 0)")->group(kCase);
-  app.add_option("--a", o.cp.a, "sigmoid-spike: bump shape (> 0)")->group(kCase);
-  app.add_option("--L", o.cp.L, "sigmoid-spike: second-layer sharpness (> 0)")->group(kCase);
-  app.add_option("--task", o.cp.task, "classify | approximate")
+      ->group(g);
+  app.add_option("--network", o.cp.network_file,
+                 dflt("from-file: HDF5 file in the /network schema", "none"))
+      ->group(g);
+  app.add_option("--dim", o.cp.dim, dflt("input dimension d (1..32)", "2"))->group(g);
+  app.add_option("--train-per-axis", o.cp.train_per_axis,
+                 dflt("training points per axis n (>= 2; n^d in all)", "4"))
+      ->group(g);
+  app.add_option("--bias", o.cp.bias, dflt("spike bias b in [d-1, d)", "d - 0.1"))->group(g);
+  app.add_option("--alpha", o.cp.alpha, dflt("prelu-spike: PReLU slope in [0, 1)", "0.25"))
+      ->group(g);
+  app.add_option("--K", o.cp.K, dflt("sigmoid-spike: first-layer sharpness (> 0)", "50"))->group(g);
+  app.add_option("--a", o.cp.a, dflt("sigmoid-spike: bump shape (> 0)", "1"))->group(g);
+  app.add_option("--L", o.cp.L, dflt("sigmoid-spike: second-layer sharpness (> 0)", "50"))
+      ->group(g);
+  app.add_option("--task", o.cp.task, dflt("classify | approximate", "classify"))
       ->transform(choices(kTasks))
-      ->group(kCase);
-  app.add_option("--labels", o.cp.labels, "classify: random | checkerboard | ones")
+      ->group(g);
+  app.add_option("--labels", o.cp.labels, dflt("classify: random | checkerboard | ones", "random"))
       ->transform(choices(kLabels))
-      ->group(kCase);
-  app.add_option("--seed", o.cp.seed, "seed of the random labels")->group(kCase);
-  app.add_option("--target", o.cp.target, "approximate: one | sin | gauss | poly")
+      ->group(g);
+  app.add_option("--seed", o.cp.seed,
+                 dflt("seed of the random labels (certify: also of the samples)", "1"))
+      ->group(g);
+  app.add_option("--target", o.cp.target, dflt("approximate: one | sin | gauss | poly", "one"))
       ->transform(choices(kTargets))
-      ->group(kCase);
+      ->group(g);
   app.add_option("--tau", o.cp.tau,
-                 "spike threshold: |f| > tau; |f| <= tau undecided (default 0; sigmoid 0.5; prelu "
-                 "1e-4; depth-extended 1e-5 max(1,c/eps))")
-      ->group(kCase);
+                 dflt("spike threshold: |f| > tau is a spike, |f| <= tau undecided",
+                      "0; sigmoid 0.5; prelu 1e-4; depth-extended 1e-5 max(1,c/epsilon)"))
+      ->group(g);
+}
 
-  const std::string kDepth = "Depth extension (C4, any case)";
-  app.add_option("--extra-depth", o.cp.extra_depth, "extra hidden layers N (0 = none)")
-      ->group(kDepth);
-  app.add_option("--extra-width", o.cp.extra_width, "width w of each extra layer (>= 1)")
-      ->group(kDepth);
-  app.add_option("--extra-activation", o.cp.extra_activation, "relu | sigmoid | tanh | softplus")
+void add_depth(CLI::App& app, Options& o) {
+  const char* g = kDepthGroup;
+  app.add_option("--extra-depth", o.cp.extra_depth, dflt("extra hidden layers N (0 = none)", "0"))
+      ->group(g);
+  app.add_option("--extra-width", o.cp.extra_width, dflt("width w of each extra layer (>= 1)", "1"))
+      ->group(g);
+  app.add_option("--extra-activation", o.cp.extra_activation,
+                 dflt("relu | sigmoid | tanh | softplus", "relu"))
       ->transform(choices(kExtraActs))
-      ->group(kDepth);
-  app.add_option("--c", o.cp.c, "centre c (relu: > 0)")->group(kDepth);
-  app.add_option("--epsilon", o.cp.epsilon, "scale epsilon (> 0)")->group(kDepth);
+      ->group(g);
+  app.add_option("--c", o.cp.c, dflt("centre c (relu: > 0)", "1"))->group(g);
+  app.add_option("--epsilon", o.cp.epsilon, dflt("scale epsilon (> 0)", "0.5"))->group(g);
+}
 
-  const std::string kMesh = "Mesh";
+void add_mesh(CLI::App& app, Options& o, const std::string& points_default) {
+  const char* g = kMeshGroup;
   app.add_option("--points-per-axis", o.points_per_axis,
-                 "M, or one M per axis (default: about 1e8 points on CPU, 1e9 on GPU)")
+                 dflt("mesh points per axis M, or one M per axis (M,M,...)", points_default))
       ->delimiter(',')
-      ->group(kMesh);
-  app.add_option("--centring", o.centring, "cell (midpoint rule) | vertex")
+      ->group(g);
+  app.add_option("--centring", o.centring, dflt("cell (midpoint rule) | vertex", "cell"))
       ->transform(choices(kCentrings))
-      ->group(kMesh);
-  app.add_option("--box", o.box, "LO,HI: the box [LO,HI]^d")
+      ->group(g);
+  app.add_option("--box", o.box, dflt("LO,HI: the box [LO,HI]^d", "0,1"))
       ->delimiter(',')
       ->expected(2)
-      ->group(kMesh);
+      ->group(g);
+}
 
-  const std::string kRun = "Execution";
-  app.add_option("--backend", o.backend, "auto | cpu | cuda")
+void add_execution(CLI::App& app, Options& o, bool precision) {
+  const char* g = kExecGroup;
+  app.add_option("--backend", o.backend,
+                 dflt("auto (cuda when a device is present, else cpu) | cpu | cuda", "auto"))
       ->transform(choices(kBackends))
-      ->group(kRun);
-  app.add_option("--precision", o.precision, "auto (double when s < 1e-3) | float | double")
-      ->transform(choices(kPrecisions))
-      ->group(kRun);
-  app.add_option("--threads", o.threads, "CPU threads (0 = all)")
+      ->group(g);
+  if (precision) {
+    app.add_option("--precision", o.precision,
+                   dflt("auto (double when s = d - b < 1e-3, else float) | float | double", "auto"))
+        ->transform(choices(kPrecisions))
+        ->group(g);
+  }
+  app.add_option("--threads", o.threads, dflt("CPU threads (0 = all cores)", "0"))
       ->check(CLI::NonNegativeNumber)
-      ->group(kRun);
-  app.add_option("--out", o.out,
-                 "output HDF5 file (written as FILE.partial, renamed when complete)")
-      ->group(kRun);
-  app.add_flag("--json", o.json, "print the summary as one JSON object on stdout")->group(kRun);
-  app.add_flag("--quiet", o.quiet, "no progress line, no table")->group(kRun);
-  app.add_option("--method", o.method,
-                 "mesh: evaluate every mesh point | certify: certified bounds + sampled estimate "
-                 "of the spike volume (high d)")
-      ->check(CLI::IsMember({"mesh", "certify"}))
-      ->group(kRun);
-  app.add_option("--box-budget", o.box_budget, "certify: boxes bounded before sampling")
-      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
-      ->group(kRun);
-  app.add_option("--samples", o.samples,
-                 "certify: points sampled in the undecided boxes (with --target-rel-ci: the cap)")
-      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
-      ->group(kRun);
-  app.add_option("--target-rel-ci", o.target_rel_ci,
-                 "certify: sample in rounds until the 95% half-width is at most this fraction of "
-                 "the estimate, e.g. 0.01 (0 = one round of --samples)")
-      ->check(CLI::Range(0.0, 1.0))
-      ->group(kRun);
-  app.add_option("--bounds", o.bounds,
-                 "certify: auto | interval | linear (CROWN/DeepPoly back-substitution for "
-                 "ReLU/PReLU networks; auto uses it unless exact per-axis ranges already bound "
-                 "the layer before the output or it would cost over 2e6 multiply-adds a box)")
-      ->check(CLI::IsMember({"auto", "interval", "linear"}))
-      ->group(kRun);
-  app.add_option("--shard", o.shard,
-                 "I/N: evaluate only the I-th (0-based) of N contiguous index shards "
-                 "(Slurm array jobs; combine with `spikemesh merge`)")
-      ->group(kRun);
-  app.add_flag("--resume", o.resume, "continue an interrupted run from OUT.partial")->group(kRun);
-  app.add_option("--time-limit", o.time_limit,
-                 "stop cleanly after this many seconds: checkpoint to OUT.partial, exit 3")
-      ->check(CLI::NonNegativeNumber)
-      ->group(kRun);
-  app.add_option("--checkpoint-interval", o.checkpoint_interval,
-                 "seconds between checkpoints to OUT.partial (0: after every block)")
-      ->check(CLI::NonNegativeNumber)
-      ->group(kRun);
-  app.add_flag("--slice", o.slice, "also write /slices/x0x1 (f on the plane of axes 0,1) + .xdmf")
-      ->group(kRun);
-  app.add_option("--slice-points", o.slice_points, "points per side of the slice")
-      ->check(CLI::Range(2, 8192))
-      ->group(kRun);
+      ->group(g);
+}
 
-  app.add_subcommand("list", "list the constructions and their parameters")->fallthrough();
-  app.add_subcommand("run", "evaluate one case over the mesh and write FILE.h5")->fallthrough();
-  CLI::App* sweep = app.add_subcommand("sweep", "one run per parameter combination")->fallthrough();
+void add_progress(CLI::App& app, Options& o) {
+  app.add_option("--progress-interval", o.progress_interval,
+                 dflt("seconds between plain progress lines (done, rate, ETA) on stderr; 0: after "
+                      "every block. Off with --quiet",
+                      "a live line on a terminal; 60 when stderr is not a terminal (batch logs)"))
+      ->check(CLI::NonNegativeNumber)
+      ->group(kBatchGroup);
+}
+
+void add_shard(CLI::App& app, Options& o) {
+  app.add_option("--shard", o.shard,
+                 dflt("I/N: evaluate only the I-th (0-based) of N contiguous index shards "
+                      "(Slurm array jobs; combine with `spikemesh merge`)",
+                      "the whole mesh"))
+      ->group(kBatchGroup);
+}
+
+void add_checkpoints(CLI::App& app, Options& o) {
+  const char* g = kBatchGroup;
+  app.add_flag("--resume", o.resume, "continue an interrupted run from OUT.partial")->group(g);
+  app.add_option("--time-limit", o.time_limit,
+                 dflt("stop cleanly after this many seconds: checkpoint to OUT.partial, exit 3 "
+                      "(0 = none)",
+                      "0"))
+      ->check(CLI::NonNegativeNumber)
+      ->group(g);
+  app.add_option("--checkpoint-interval", o.checkpoint_interval,
+                 dflt("seconds between checkpoints to OUT.partial (0: after every block)", "60"))
+      ->check(CLI::NonNegativeNumber)
+      ->group(g);
+}
+
+void add_certify(CLI::App& app, Options& o) {
+  const char* g = kCertifyGroup;
+  app.add_option("--method", o.method,
+                 dflt("mesh: evaluate every mesh point | certify: certified bounds + sampled "
+                      "estimate of the spike volume (high d)",
+                      "mesh"))
+      ->check(CLI::IsMember({"mesh", "certify"}))
+      ->group(g);
+  app.add_option("--box-budget", o.box_budget, dflt("boxes bounded before sampling", "1000000"))
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
+      ->group(g);
+  app.add_option(
+         "--samples", o.samples,
+         dflt("points sampled in the undecided boxes (with --target-rel-ci: the cap)", "1000000"))
+      ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
+      ->group(g);
+  app.add_option("--target-rel-ci", o.target_rel_ci,
+                 dflt("sample in rounds until the 95% half-width is at most this fraction of the "
+                      "estimate, e.g. 0.01 (0 = one round of --samples)",
+                      "0"))
+      ->check(CLI::Range(0.0, 1.0))
+      ->group(g);
+  app.add_option("--bounds", o.bounds,
+                 dflt("auto | interval | linear (CROWN/DeepPoly back-substitution for ReLU/PReLU "
+                      "networks; auto uses it unless exact per-axis ranges already bound the layer "
+                      "before the output or it would cost over 2e6 multiply-adds a box)",
+                      "auto"))
+      ->check(CLI::IsMember({"auto", "interval", "linear"}))
+      ->group(g);
+}
+
+const char* kReplaced = "; an existing regular file there is replaced (with a notice)";
+
+void add_output(CLI::App& app, Options& o, const std::string& default_out, bool json = true) {
+  const char* g = kOutputGroup;
+  app.add_option("--out", o.out,
+                 dflt(std::string("output HDF5 file (written as FILE.partial, renamed when "
+                                  "complete") +
+                          kReplaced + ")",
+                      default_out))
+      ->group(g);
+  if (json)
+    app.add_flag("--json", o.json, "print the summary as one JSON object on stdout")->group(g);
+  app.add_flag("--quiet", o.quiet, "no progress, no notices, no table")->group(g);
+}
+
+void add_slice(CLI::App& app, Options& o) {
+  app.add_flag("--slice", o.slice,
+               "also write /slices/x0x1 (f on the plane of axes 0,1 through the box centre; d >= "
+               "2) and a ParaView .xdmf sidecar")
+      ->group(kOutputGroup);
+  app.add_option("--slice-points", o.slice_points, dflt("points per side of the slice", "512"))
+      ->check(CLI::Range(2, 8192))
+      ->group(kOutputGroup);
+}
+
+/// Everything `run` (and the bare demo) takes.
+void add_run_options(CLI::App& app, Options& o, const std::string& default_out) {
+  add_case(app, o);
+  add_depth(app, o);
+  add_mesh(app, o, "about 1e8 points in all on CPU, 1e9 on GPU, M odd and coprime to n - 1");
+  add_execution(app, o, true);
+  add_shard(app, o);
+  add_checkpoints(app, o);
+  add_progress(app, o);
+  add_certify(app, o);
+  add_output(app, o, default_out);
+  add_slice(app, o);
+  add_config(app, o);
+}
+
+/// Exit codes, for every footer.
+const char* kExitCodes = "Exit codes: 0 ok, 1 runtime failure, 2 invalid input (one line naming "
+                         "the option; no file),\n"
+                         "            3 stopped with a checkpoint (continue with --resume)";
+
+} // namespace
+
+void add_options(CLI::App& app, Options& o) {
+  app.formatter(std::make_shared<WrappingFormatter>()); // subcommands inherit it
+  app.get_formatter()->column_width(34);
+  add_run_options(app, o, "spikemesh-demo.h5");
+
+  app.add_subcommand("list", "list the constructions and their parameters")->footer(kExitCodes);
+
+  CLI::App* run = app.add_subcommand("run", "evaluate one case over the mesh and write FILE.h5");
+  add_run_options(*run, o, "spikemesh-run.h5");
+  run->footer(std::string("Example: spikemesh run --dim 6 --train-per-axis 3 --bias 5.5 --json\n"
+                          "         spikemesh run --method certify --dim 10 --train-per-axis 2 "
+                          "--bias 9.9\n") +
+              kExitCodes);
+
+  CLI::App* sweep = app.add_subcommand("sweep", "one run per parameter combination -> /sweep");
   sweep
       ->add_option("--sweep", o.sweeps,
-                   "NAME=V1,V2,... (repeat for a Cartesian product), e.g. --sweep bias=1.5,1.9")
-      ->required();
-  CLI::App* info = app.add_subcommand("info", "print the summary of a result file")->fallthrough();
+                   "NAME=V1,V2,... (repeat for a Cartesian product; last one fastest), e.g. "
+                   "--sweep bias=1.5,1.9. Names: dim, train-per-axis, bias, alpha, K, a, L, seed, "
+                   "tau, extra-depth, extra-width, c, epsilon, points-per-axis [required]")
+      ->group(kSweepGroup);
+  add_case(*sweep, o);
+  add_depth(*sweep, o);
+  add_mesh(*sweep, o, "about 1e8 points (1e9 on GPU) shared by the rows");
+  add_execution(*sweep, o, true);
+  add_shard(*sweep, o);
+  add_progress(*sweep, o);
+  add_output(*sweep, o, "spikemesh-sweep.h5");
+  add_config(*sweep, o);
+  sweep->footer(std::string("Example: spikemesh sweep --sweep bias=1.0,1.5,1.9 --points-per-axis "
+                            "3001 --out bias.h5\n") +
+                kExitCodes);
+
+  CLI::App* info = app.add_subcommand("info", "print the summary of a result file");
+  info->footer(kExitCodes);
   info->add_option("file", o.info_file, "result file")->required()->check(CLI::ExistingFile);
-  CLI::App* land =
-      app.add_subcommand("landscape",
-                         "training loss over a 2-D parameter mesh + verdict on the case's point")
-          ->fallthrough();
+  info->add_flag("--json", o.json,
+                 "print the file's statistics as one JSON object (the keys of `run --json`)")
+      ->group(kOutputGroup);
+
+  CLI::App* land = app.add_subcommand(
+      "landscape", "training loss over a 2-D parameter mesh + verdict on its point");
+  const char* lg = kLandscapeGroup;
   land->add_option("--case", o.landscape_case,
-                   "relu-dead-neuron (S1) | sigmoid-three-point (S2) | affine-segment (S3) | "
-                   "affine-segment-deep | affine-segment-wide | linear-saddle (S4) | from-file");
-  land->add_option("--directions", o.directions, "auto | axes | random | filter-normalized")
-      ->check(CLI::IsMember({"auto", "axes", "random", "filter-normalized"}));
-  land->add_option("--range", o.range, "mesh spans [-range, range] along both directions")
-      ->check(CLI::PositiveNumber);
+                   dflt("relu-dead-neuron (S1) | sigmoid-three-point (S2) | affine-segment (S3) | "
+                        "affine-segment-deep | affine-segment-wide | linear-saddle (S4) | "
+                        "from-file",
+                        "relu-dead-neuron"))
+      ->group(lg);
+  land->add_option("--network", o.cp.network_file,
+                   dflt("from-file: HDF5 file with /network and /training", "none"))
+      ->group(lg);
+  land->add_option("--directions", o.directions,
+                   dflt("auto (axes for 2 parameters, else filter-normalized) | axes | random | "
+                        "filter-normalized",
+                        "auto"))
+      ->check(CLI::IsMember({"auto", "axes", "random", "filter-normalized"}))
+      ->group(lg);
+  land->add_option("--range", o.range,
+                   dflt("the mesh spans [-R, R] along both directions (parameter units)", "1"))
+      ->check(CLI::PositiveNumber)
+      ->group(lg);
+  land->add_option("--points-per-axis", o.points_per_axis,
+                   dflt("mesh side M: M x M losses", std::to_string(kDefaultLandscapePoints)))
+      ->expected(1)
+      ->group(lg);
   land->add_option("--perturbations", o.perturbations,
-                   "random directions per perturbation radius (1e-4 .. 1e-1)")
-      ->check(CLI::Range(1, 10000000));
-  CLI::App* merge =
-      app.add_subcommand("merge", "merge shard files: merge OUT.h5 SHARD.h5...")->fallthrough();
+                   dflt("random directions per perturbation radius (radii 1e-4 .. 1e-1)", "20000"))
+      ->check(CLI::Range(1, 10000000))
+      ->group(lg);
+  land->add_option("--seed", o.cp.seed, dflt("seed of the random directions and case data", "1"))
+      ->group(lg);
+  add_execution(*land, o, false);
+  add_output(*land, o, "spikemesh-landscape.h5");
+  add_config(*land, o);
+  land->footer(std::string("Example: spikemesh landscape --case sigmoid-three-point --range 3\n") +
+               kExitCodes);
+
+  CLI::App* merge = app.add_subcommand("merge", "merge shard files: merge OUT.h5 SHARD.h5...");
+  merge->footer(std::string("Refuses gaps, overlaps and shards of other cases; OUT.h5 is "
+                            "replaced when it is an\n"
+                            "existing regular file (with a notice).\n") +
+                kExitCodes);
   merge->add_option("files", o.merge_files, "OUT.h5 followed by the shard files")
       ->required()
       ->expected(2, 1 << 20);
+  merge->add_flag("--json", o.json, "print the merged summary as one JSON object")
+      ->group(kOutputGroup);
+  merge->add_flag("--quiet", o.quiet, "print nothing")->group(kOutputGroup);
+
   CLI::App* suite =
-      app.add_subcommand("suite", "the paper's experiments vs exact values -> OUT/report.md")
-          ->fallthrough();
+      app.add_subcommand("suite", "the paper's experiments vs exact values -> OUT/report.md");
+  suite->footer(kExitCodes);
   suite->add_flag("--quick", o.quick, "the small version (under 2 minutes on 2 cores; CI)");
+  add_execution(*suite, o, true);
+  suite
+      ->add_option("--out", o.out,
+                   dflt("output folder (suite.h5, report.md, PNGs)", "spikemesh-suite"))
+      ->group(kOutputGroup);
+  suite->add_flag("--quiet", o.quiet, "no progress, no table")->group(kOutputGroup);
+  app.footer(std::string("Subcommands take their own options; `spikemesh SUBCOMMAND --help` "
+                         "lists them with their defaults:\n"
+                         "  run        the options above (default --out spikemesh-run.h5)\n"
+                         "  sweep      --sweep NAME=V1,V2,... (repeat for a product) + the case, "
+                         "mesh and\n"
+                         "             execution options; --out spikemesh-sweep.h5\n"
+                         "  landscape  --case NAME, --directions auto|axes|random|filter-"
+                         "normalized, --range R,\n"
+                         "             --perturbations N, --points-per-axis M, --seed, "
+                         "--network FILE;\n"
+                         "             --out spikemesh-landscape.h5\n"
+                         "  info       FILE [--json]\n"
+                         "  merge      OUT.h5 SHARD.h5... [--json] [--quiet]\n"
+                         "  suite      --quick, --out DIR, --backend, --threads, --precision\n"
+                         "  list       the constructions and their parameters\n") +
+             kExitCodes);
   app.require_subcommand(0, 1);
-}
-
-std::vector<std::string> given_options(const CLI::App& app) {
-  std::vector<std::string> names;
-  for (const CLI::Option* opt : app.get_options()) {
-    if (opt->count() > 0 && !opt->get_lnames().empty()) names.push_back(opt->get_lnames().front());
-  }
-  return names;
-}
-
-std::vector<std::string> unused_option_notes(const CLI::App& app, const Options& o) {
-  std::vector<std::string> used{"construction",
-                                "config",
-                                "task",
-                                "tau",
-                                "extra-depth",
-                                "extra-width",
-                                "extra-activation",
-                                "c",
-                                "epsilon",
-                                "points-per-axis",
-                                "centring",
-                                "box",
-                                "backend",
-                                "precision",
-                                "threads",
-                                "out",
-                                "json",
-                                "quiet",
-                                "slice",
-                                "slice-points",
-                                "help",
-                                "resume",
-                                "shard",
-                                "quick",
-                                "method",
-                                "box-budget",
-                                "samples",
-                                "target-rel-ci",
-                                "bounds",
-                                "time-limit",
-                                "checkpoint-interval"};
-  for (const ConstructionInfo& ci : construction_registry()) {
-    if (ci.name != o.cp.construction) continue;
-    for (const ParamInfo& p : ci.params)
-      used.push_back(p.name);
-  }
-  if (o.cp.task == Task::Classify && o.cp.construction != "from-file") {
-    used.insert(used.end(), {"labels", "seed"});
-  }
-  if (o.cp.task == Task::Approximate) used.push_back("target");
-  std::vector<std::string> notes;
-  for (const std::string& name : given_options(app)) {
-    if (std::find(used.begin(), used.end(), name) == used.end()) {
-      notes.push_back("--" + name + " is not used by --construction " + o.cp.construction +
-                      (name == "labels" || name == "seed" || name == "target"
-                           ? " --task " + task_name(o.cp.task)
-                           : ""));
-    }
-  }
-  return notes;
 }
 
 std::pair<int, int> parse_shard(const std::string& text) {

@@ -4,9 +4,25 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace spikemesh::cli {
+namespace {
+
+/// A /config value as the user would write it: decimals of std::to_string ("0.000000") in %g
+/// style with 10 digits ("0", "1.9"); everything else as it is.
+std::string display_value(const std::string& v) {
+  if (v.find('.') == std::string::npos) return v;
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) return v;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", d);
+  return buf;
+}
+
+} // namespace
 
 std::string json_string(const std::string& s) {
   std::string o = "\"";
@@ -62,7 +78,7 @@ std::string json_summary(const RunOutput& r, const JsonExtras& extras) {
   os << json_number(r.points_per_second);
   for (const auto& [k, v] : extras) {
     key(k);
-    os << json_string(v);
+    os << v;
   }
   os << "}";
   return os.str();
@@ -74,7 +90,7 @@ std::string table_summary(const Case& c, const MeshSpec& mesh, const RunOutput& 
   char line[256];
   os << "case     ";
   for (const auto& [k, v] : c.config)
-    os << k << "=" << v << " ";
+    os << k << "=" << display_value(v) << " ";
   os << "\n";
   const MeshView mv = make_mesh_view(mesh);
   std::snprintf(

@@ -12,11 +12,12 @@
 
 namespace spikemesh::cli {
 
-/// Extra key/value pairs of the JSON summary (backend, out, ...).
+/// Extra key/value pairs of the JSON summary (backend, out, ...): each value is already JSON
+/// (json_string() for text, json_number() or an integer for numbers).
 using JsonExtras = std::vector<std::pair<std::string, std::string>>;
 
 /// One JSON object: every /results statistic (NaN as null) plus wall_seconds,
-/// points_per_second and the string @p extras.
+/// points_per_second and the @p extras.
 std::string json_summary(const RunOutput& r, const JsonExtras& extras);
 
 /// The readable table: estimate vs exact for each statistic that has an exact value, then the

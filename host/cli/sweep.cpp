@@ -26,6 +26,7 @@ struct Axis {
 };
 
 std::vector<Axis> parse_sweeps(const std::vector<std::string>& specs) {
+  if (specs.empty()) throw InvalidParameter("sweep", "give at least one --sweep NAME=V1,V2,...");
   std::vector<Axis> axes;
   for (const std::string& spec : specs) {
     const std::size_t eq = spec.find('=');
@@ -55,6 +56,13 @@ std::vector<Axis> parse_sweeps(const std::vector<std::string>& specs) {
 
 int sweep_command(const Options& o, const Invocation& inv) {
   const std::vector<Axis> axes = parse_sweeps(o.sweeps);
+  if (inv.app && parallel::rank() == 0) {
+    std::vector<std::string> swept;
+    for (const Axis& a : axes)
+      swept.push_back(a.name);
+    for (const std::string& note : unused_option_notes(*inv.app, o, swept))
+      std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
+  }
   parse_shard(o.shard);
   std::size_t rows = 1;
   for (const Axis& a : axes)
@@ -66,7 +74,10 @@ int sweep_command(const Options& o, const Invocation& inv) {
   std::vector<MeshSpec> meshes;
   std::unique_ptr<Evaluator> ev;
   std::string notice;
+  const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
+  bool replacing = false;
   agree_on_errors([&] {
+    replacing = output_exists(out_path);
     for (std::size_t r = 0; r < rows; ++r) {
       Options ro = o;
       std::size_t rest = r;
@@ -92,6 +103,14 @@ int sweep_command(const Options& o, const Invocation& inv) {
   if (!notice.empty() && !o.quiet && root) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
 
   const auto [shard_i, shard_n] = parse_shard(o.shard);
+  const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
+  if (mode.enabled && mode.plain) {
+    double points = 0;
+    for (const MeshSpec& m : meshes)
+      points += static_cast<double>(make_mesh_view(m).total);
+    std::fprintf(stderr, "spikemesh: plan: %zu rows, %.6g points in all, backend %s (%s)\n", rows,
+                 points / shard_n, ev->name().c_str(), ev->device().c_str());
+  }
   io::ShardInfo shard;
   shard.index = shard_i;
   shard.count = shard_n;
@@ -108,7 +127,7 @@ int sweep_command(const Options& o, const Invocation& inv) {
     const IndexRange whole =
         parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
     ropt.range = parallel::share(whole, driver_block_size(*ev), parallel::rank(), parallel::size());
-    ProgressLine progress(stderr, !o.quiet && root && isatty(STDERR_FILENO) != 0);
+    ProgressLine progress(stderr, mode);
     ropt.progress = [&progress](index_t done, index_t total) { progress(done, total); };
     ropt.after_block = [](const Accumulator&, index_t) { return !stop_requested(); };
     RunOutput out = run_mesh(cases[r], meshes[r], *ev, ropt);
@@ -167,9 +186,9 @@ int sweep_command(const Options& o, const Invocation& inv) {
     precisions.push_back(prec);
     JsonExtras extras;
     for (std::size_t k = 0; k < axes.size(); ++k) {
-      extras.emplace_back(axes[k].name, std::to_string(swept[k]));
+      extras.emplace_back(axes[k].name, json_number(swept[k]));
     }
-    extras.emplace_back("precision", prec);
+    extras.emplace_back("precision", json_string(prec));
     json_rows.push_back(json_summary(out, extras));
     if (!o.quiet && !o.json) {
       std::printf("row %zu/%zu:", r + 1, rows);
@@ -189,8 +208,8 @@ int sweep_command(const Options& o, const Invocation& inv) {
         "rows=" + std::to_string(rows) + ";rows_hash=" + std::to_string(rows_hash) + ";";
     rec.shard = &shard;
   }
-  const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
   io::write_sweep(out_path, rec);
+  note_replaced(replacing, out_path, o.quiet);
   if (o.json) {
     std::printf("{\"rows\": [");
     for (std::size_t r = 0; r < json_rows.size(); ++r)

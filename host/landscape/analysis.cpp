@@ -76,14 +76,44 @@ Verdict analyse_critical_point(const LandscapeCase& c, const VerdictOptions& opt
   // 1. Gradient by central differences, step 1e-6.
   const double h = 1e-6;
   double g2 = 0.0;
+  std::vector<double> f_plus(n), f_minus(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<double> tp = t0, tm = t0;
     tp[i] += h;
     tm[i] -= h;
-    const double g = (F(tp) - F(tm)) / (2.0 * h);
+    f_plus[i] = F(tp);
+    f_minus[i] = F(tm);
+    const double g = (f_plus[i] - f_minus[i]) / (2.0 * h);
     g2 += g * g;
   }
   v.grad_norm = std::sqrt(g2);
+
+  // 1b. At a kink of a ReLU (a nonsmooth point) the central difference is no gradient: F can
+  // rise on one side and stay flat on the other, and where the residuals vanish a curvature jump
+  // a^2 makes it a^2 h / 2. So, before any gradient verdict, the one-sided derivatives along
+  // +-e_i: forward and backward differences at h and h/10, Richardson-extrapolated
+  // (D = (10 D(h/10) - D(h)) / 9 cancels the O(h) term of a piecewise-quadratic F exactly).
+  // Rounding: F is evaluated to a relative 1e-14 (stated bound for these small networks), so a
+  // difference at step h/10 is good to 2e-14 max|F| / 1e-7 and the extrapolation multiplies
+  // that by 11/9; the tolerance adds 3e-7 max|F| to grad_tol.
+  bool one_sided_ok = false;
+  if (v.grad_norm > opt.grad_tol) {
+    double fmax = std::fabs(v.loss);
+    double min_d = INFINITY;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<double> tp = t0, tm = t0;
+      tp[i] += h / 10;
+      tm[i] -= h / 10;
+      const double fp = F(tp), fm = F(tm);
+      fmax = std::max(
+          {fmax, std::fabs(fp), std::fabs(fm), std::fabs(f_plus[i]), std::fabs(f_minus[i])});
+      const double up = (10.0 * (fp - v.loss) / (h / 10) - (f_plus[i] - v.loss) / h) / 9.0;
+      const double down = (10.0 * (fm - v.loss) / (h / 10) - (f_minus[i] - v.loss) / h) / 9.0;
+      min_d = std::min({min_d, up, down}); // derivatives in the directions +e_i and -e_i
+    }
+    v.min_one_sided_derivative = min_d;
+    one_sided_ok = min_d >= -(opt.grad_tol + 3e-7 * fmax);
+  }
 
   // 2. Perturbation spheres: random unit directions plus all +-e_i, at each radius.
   double best_seen = v.loss;
@@ -149,7 +179,28 @@ Verdict analyse_critical_point(const LandscapeCase& c, const VerdictOptions& opt
     v.global_source = "best loss found on the perturbation spheres";
   }
 
-  if (v.grad_norm > opt.grad_tol) {
+  // A sum of squares is >= 0 everywhere: at F(theta*) = 0 the point is a global minimum, kinks
+  // or not. "0" to rounding: every residual at most 1e-12 max(1, max|y|) (the forward pass's
+  // rounding for weight products up to ~1e4), so F <= N (1e-12 max(1, max|y|))^2.
+  double ymax = 1.0;
+  for (double y : c.y)
+    ymax = std::max(ymax, std::fabs(y));
+  const double zero_bound = static_cast<double>(c.y.size()) * (1e-12 * ymax) * (1e-12 * ymax);
+  if (v.loss <= zero_bound) {
+    v.criterion = "sum of squares at 0";
+    v.verdict = "global_minimum";
+    if (std::isnan(c.known_global_loss) && c.theta_global.empty()) {
+      v.global_loss = std::min(v.global_loss, v.loss);
+      v.global_source = "F >= 0 (a sum of squares) and F(theta*) = 0";
+    }
+    return v;
+  }
+  if (v.grad_norm <= opt.grad_tol) {
+    v.criterion = "central gradient";
+  } else if (one_sided_ok) {
+    v.criterion = "one-sided differences (nonsmooth point)";
+  }
+  if (v.criterion.empty()) {
     v.verdict = "not_critical";
   } else if (v.min_loss_change < -opt.decrease_tol) {
     v.verdict = "saddle";

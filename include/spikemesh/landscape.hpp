@@ -77,6 +77,15 @@ struct Verdict {
   std::vector<double> radii;
   std::vector<double> min_change_per_radius;
   std::vector<double> hessian_eigenvalues; ///< ascending; empty when > 64 parameters
+  /// Smallest one-sided directional derivative along the axes +-e_i (forward and backward
+  /// differences at steps 1e-6 and 1e-7, Richardson-extrapolated to remove the O(h) term); only
+  /// computed when the central-difference gradient is above grad_tol. >= -tol: no first-order
+  /// descent along any axis, i.e. the point is critical in the nonsmooth (Dini) sense.
+  double min_one_sided_derivative = 0.0;
+  /// What decided criticality: "sum of squares at 0" (F >= 0 everywhere and F(theta*) = 0 to
+  /// rounding, N (1e-12 max(1, max|y|))^2: a global minimum whatever the derivatives say), "central gradient", or "one-sided
+  /// differences (nonsmooth point)"; "" for not_critical.
+  std::string criterion;
 };
 
 struct VerdictOptions {

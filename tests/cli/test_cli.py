@@ -464,6 +464,20 @@ class Landscape(CliCase):
         self.assertEqual(j["verdict"], "global_minimum")
         self.assertEqual(j["parameters"], 7)
 
+    def test_demo_network_at_zero_loss_is_a_global_minimum(self):
+        # The issue's command: the demo's network (ReLU kinks at every training point) judged at
+        # its own point. Loss 0 with a sum of squares: global, whatever the central difference.
+        self.run_cli("--points-per-axis", "101", "--quiet")
+        p = self.run_cli("landscape", "--case", "from-file", "--network", "spikemesh-demo.h5",
+                         "--points-per-axis", "11", "--perturbations", "200", "--json")
+        j = json.loads(p.stdout)
+        self.assertEqual(j["loss"], 0.0)
+        self.assertGreater(j["grad_norm"], 1e-6)  # the kinks' artifact is still reported
+        self.assertEqual(j["verdict"], "global_minimum")
+        self.assertEqual(j["criterion"], "sum of squares at 0")
+        self.assertEqual(j["global_loss"], 0.0)
+        self.assertEqual(j["parameters"], 261)
+
     def test_unknown_case_exits_2(self):
         p = self.run_cli("landscape", "--case", "nope", "--out", self.path("n.h5"), expect=2)
         self.assertIn("--case", p.stderr)

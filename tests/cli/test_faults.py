@@ -184,7 +184,7 @@ class Mpi(CliCase):
         for ranks in (2, 3):
             got = json.loads(self.mpirun(ranks, *args, "--out", self.path(f"{ranks}.h5"),
                                          "--json").stdout)
-            self.assertEqual(got["mpi_ranks"], str(ranks))
+            self.assertEqual(got["mpi_ranks"], ranks)  # a JSON number
             same_results(self, one, got, rel=1e-12)
             for k in ("points", "spike_count", "nonfinite_count"):
                 self.assertEqual(got[k], one[k])
