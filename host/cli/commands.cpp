@@ -6,6 +6,7 @@
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
+#include "spikemesh/exact.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/parallel.hpp"
@@ -195,12 +196,27 @@ int certify_command(const Options& o, const Invocation& inv) {
     }
     (*progress)(done, total);
   };
-  rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  const bool exact_method = o.method == "exact";
+  if (exact_method) { // --method exact: the same options, plus a gap target and a time limit
+    rec.options.target_rel_gap = o.target_rel_gap;
+    rec.options.time_limit = o.time_limit;
+    rec.options.stop = [] { return stop_requested(); };
+    rec.result = exact_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  } else {
+    rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  }
+  rec.method = o.method;
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
     std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
+  if (rec.result.stopped_early && !o.quiet && !o.json)
+    std::fprintf(stderr, "spikemesh: exact: subdivision stopped early (time limit or signal); "
+                         "the bracket is valid but wider\n");
   rec.prov = {inv.command_line, rec.result.engine,
-              rec.result.engine == "cuda" ? "certify (cuda)" : "certify (host)", "double", 1};
+              exact_method                  ? "exact (host)"
+              : rec.result.engine == "cuda" ? "certify (cuda)"
+                                            : "certify (host)",
+              "double", 1};
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   io::write_certify(out, rec);
   const CertifyResult& r = rec.result;
@@ -211,7 +227,9 @@ int certify_command(const Options& o, const Invocation& inv) {
                 "\"volume_estimate\": %s, \"volume_ci_low\": %s, \"volume_ci_high\": %s, "
                 "\"boxes_processed\": %lld, \"boxes_undecided\": %lld, \"samples_used\": %lld, "
                 "\"sampling_rounds\": %lld, \"bound_method\": %s, \"ci_method\": %s, "
-                "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s}\n",
+                "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s, "
+                "\"method\": %s, \"exact_volume_fraction\": %s, \"boxes_exact\": %lld, "
+                "\"boxes_inside\": %lld, \"stopped_early\": %s}\n",
                 json_number(r.certified_volume_lower).c_str(),
                 json_number(r.certified_volume_upper).c_str(),
                 json_number(r.volume_estimate).c_str(), json_number(r.volume_ci_low).c_str(),
@@ -220,7 +238,9 @@ int certify_command(const Options& o, const Invocation& inv) {
                 static_cast<long long>(r.sampling_rounds), json_string(r.bound_method).c_str(),
                 json_string(r.ci_method).c_str(), json_number(exact).c_str(),
                 json_number(rec.options.tau).c_str(), json_number(r.wall_seconds).c_str(),
-                json_string(out).c_str());
+                json_string(out).c_str(), json_string(rec.method).c_str(),
+                json_number(r.exact_volume_fraction).c_str(), static_cast<long long>(r.boxes_exact),
+                static_cast<long long>(r.boxes_inside), r.stopped_early ? "true" : "false");
   } else if (!o.quiet) {
     std::printf("certified  %.6g <= volume{|f| > %g} <= %.6g\n", r.certified_volume_lower,
                 rec.options.tau, r.certified_volume_upper);
@@ -232,12 +252,21 @@ int certify_command(const Options& o, const Invocation& inv) {
                 static_cast<long long>(r.boxes_inside), static_cast<long long>(r.boxes_outside),
                 static_cast<long long>(r.boxes_undecided), static_cast<long long>(r.samples_used),
                 static_cast<long long>(r.sampling_rounds), r.wall_seconds, out.c_str());
+    if (exact_method) {
+      std::printf("exact      %lld boxes in closed form, %.6g of the domain decided exactly, "
+                  "(upper - lower) / lower = %.3g\n",
+                  static_cast<long long>(r.boxes_exact), r.exact_volume_fraction,
+                  r.certified_volume_lower > 0.0
+                      ? (r.certified_volume_upper - r.certified_volume_lower) /
+                            r.certified_volume_lower
+                      : std::nan(""));
+    }
   }
   return 0;
 }
 
 int run_command(const Options& o, const Invocation& inv) {
-  if (o.method == "certify") return certify_command(o, inv);
+  if (o.method == "certify" || o.method == "exact") return certify_command(o, inv);
   const bool root = parallel::rank() == 0;
   if (inv.app && root) {
     for (const std::string& note : unused_option_notes(*inv.app, o)) {

@@ -141,8 +141,14 @@ void add_options(CLI::App& app, Options& o) {
   app.add_flag("--quiet", o.quiet, "no progress line, no table")->group(kRun);
   app.add_option("--method", o.method,
                  "mesh: evaluate every mesh point | certify: certified bounds + sampled estimate "
-                 "of the spike volume (high d)")
-      ->check(CLI::IsMember({"mesh", "certify"}))
+                 "of the spike volume (high d) | exact: certify plus closed-form volumes on "
+                 "boxes where a ReLU/PReLU network is affine (brackets that meet)")
+      ->check(CLI::IsMember({"mesh", "certify", "exact"}))
+      ->group(kRun);
+  app.add_option("--target-rel-gap", o.target_rel_gap,
+                 "exact: stop subdividing once the certified upper - lower is at most this "
+                 "fraction of lower")
+      ->check(CLI::Range(0.0, 1.0))
       ->group(kRun);
   app.add_option("--box-budget", o.box_budget, "certify: boxes bounded before sampling")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))
@@ -253,6 +259,7 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                                 "box-budget",
                                 "samples",
                                 "target-rel-ci",
+                                "target-rel-gap",
                                 "bounds",
                                 "time-limit",
                                 "checkpoint-interval"};
