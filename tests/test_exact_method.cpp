@@ -6,7 +6,12 @@
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/exact.hpp"
 
+#include "../host/certify/prelu_fold.hpp"
+
+#include <gmpxx.h>
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include <cmath>
 #include <cstdio>
@@ -28,6 +33,28 @@ CertifyResult run(const Spec& sp, const Case& c, std::int64_t budget) {
   o.tau = c.params.resolved_tau();
   o.threads = 2;
   return exact_volume(c.network, sp.d, 0.0, 1.0, o);
+}
+
+/// f(x) in exact rational arithmetic (every weight and x is a double, so a rational).
+mpq_class exact_forward(const Network& net, const std::vector<double>& x) {
+  std::vector<mpq_class> a(x.begin(), x.end());
+  for (const Layer& L : net.layers) {
+    const std::vector<double> w = L.dense_weight();
+    std::vector<mpq_class> z(static_cast<std::size_t>(L.out));
+    for (int r = 0; r < L.out; ++r) {
+      mpq_class s(L.bias[static_cast<std::size_t>(r)]);
+      for (int j = 0; j < L.in; ++j) {
+        const double wj = w[static_cast<std::size_t>(r) * static_cast<std::size_t>(L.in) +
+                            static_cast<std::size_t>(j)];
+        if (wj != 0.0) s += mpq_class(wj) * a[static_cast<std::size_t>(j)];
+      }
+      if (L.act == Activation::ReLU && s < 0) s = 0;
+      if (L.act == Activation::PReLU && s < 0) s *= mpq_class(L.alpha);
+      z[static_cast<std::size_t>(r)] = s;
+    }
+    a = std::move(z);
+  }
+  return a[0];
 }
 
 Case make(const Spec& sp) {
@@ -94,6 +121,45 @@ TEST(ExactMethod, TouchingSpikesMeetAtTheGapTarget) {
   EXPECT_GE(r.certified_volume_upper, exact);
   EXPECT_LE(r.certified_volume_upper - r.certified_volume_lower, 2e-12 * exact);
   EXPECT_LT(r.boxes_processed, 400000);
+}
+
+} // namespace spikemesh
+
+namespace spikemesh {
+
+TEST(PreluFold, ErrorBoundHoldsInExactArithmetic) {
+  // C2 with random labels: the folded network differs from the original by at most the bound,
+  // checked in exact rationals at random points (double evaluation would round more than that).
+  for (const auto& [d, n, b] : {std::tuple{2, 4, 1.8}, std::tuple{3, 3, 2.7}, std::tuple{4, 2, 3.2}}) {
+    CaseParams p = CaseParams::relu_spike(d, n, b);
+    p.construction = "prelu-spike";
+    p.alpha = 0.3;
+    const Case c = build_case(p);
+    const FoldedNetwork f = fold_prelu_pairs(c.network, 0.0, 1.0);
+    ASSERT_TRUE(f.folded);
+    EXPECT_EQ(f.pairs, c.network.layers[1].out / 2);
+    EXPECT_GT(f.error, 0.0);
+    EXPECT_LT(f.error, 1e-12); // rounding-sized
+    EXPECT_EQ(f.net.layers[1].act, Activation::ReLU);
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    double worst = 0.0;
+    for (int i = 0; i < 300; ++i) {
+      std::vector<double> x(static_cast<std::size_t>(d));
+      for (double& v : x)
+        v = u(rng);
+      if (i % 3 == 0) x[0] = (i % 2) * 1.0; // on a face
+      const mpq_class diff = abs(exact_forward(c.network, x) - exact_forward(f.net, x));
+      EXPECT_LE(diff, mpq_class(f.error)) << d;
+      worst = std::max(worst, diff.get_d());
+    }
+    EXPECT_GT(worst, 0.0) << "the folding dropped nothing measurable: the check is vacuous";
+  }
+}
+
+TEST(PreluFold, LeavesOtherNetworksAlone) {
+  const Case c1 = build_case(CaseParams::relu_spike(3, 3, 2.7));
+  EXPECT_FALSE(fold_prelu_pairs(c1.network, 0.0, 1.0).folded);
 }
 
 } // namespace spikemesh

@@ -271,12 +271,14 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   Lf.c = O.bias[0];
   FormSum acc{&Lf};
   bool unstable = false;
-  double kappa = 0.0, kappa_err = 0.0;
+  double kappa = 0.0, kappa_err = 0.0, extra_err = 0.0;
   for (std::size_t q = 0; q < ps.next.size(); ++q) {
     const double w = vout[static_cast<std::size_t>(ps.prev_index[q])];
     if (w == 0.0) continue;
     const AffineForm& z = ps.next[q];
     const Interval r = range(z, lo, hi);
+    if (m_kerr && r.hi > 0.0)
+      extra_err += (*m_kerr)[static_cast<std::size_t>(ps.prev_index[q])] * r.hi;
     if (H.act == Activation::Identity || r.lo >= 0.0) {
       acc.add(w, z, magnitude(z, lo, hi));
     } else if (r.hi <= 0.0) {
@@ -296,6 +298,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
     }
   }
   acc.finish(std::fabs(O.bias[0]));
+  Lf.err += extra_err * (1.0 + 8.0 * kU);
   const Interval Lr = range(Lf, lo, hi);
   // A = L + kappa g, for the half-space where the unstable neuron is active.
   AffineForm& A = ps.A;

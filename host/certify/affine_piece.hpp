@@ -48,6 +48,9 @@ public:
   /// Decides box [lo, hi] exactly where it can. @p s: the bounder's scratch after bounding this
   /// box (pre-activation bounds, reached rows). The lower end uses threshold @p tau_in, the upper
   /// end @p tau_out (tau_in >= tau_out: they differ by twice a folding error).
+  /// Bounds of the output weights' errors (per last-hidden neuron; the folded PReLU pairs'
+  /// kappa rounding), charged as kappa_error[j] max z_j^+ on the neurons not silent in a box.
+  void set_output_weight_errors(const std::vector<double>* kappa_error) { m_kerr = kappa_error; }
   PieceOutcome decide(const double* lo, const double* hi, const BoundScratch& s, double tau_in,
                       double tau_out, PieceScratch& ps) const;
 
@@ -58,6 +61,7 @@ private:
   const Network* m_net;
   const BoxBounder* m_bounder;
   bool m_applicable = true;
+  const std::vector<double>* m_kerr = nullptr;
   bool m_trie = false; ///< the bounder skips silent second-layer rows (s.reached lists the rest)
 };
 

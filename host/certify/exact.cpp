@@ -84,10 +84,15 @@ CertifyResult exact_volume(const Network& net, int dim, double lo, double hi,
   // PReLU pairs folded into ReLU rows; what that drops widens the two thresholds.
   const FoldedNetwork fold = fold_prelu_pairs(net, lo, hi);
   const Network& work = fold.net;
+  // The bounds' shortcuts (inside / outside) widen by the whole folding error; the exact pieces
+  // by the leak only (the output weights' rounding is charged per box).
   const double tau_in = fold.error > 0.0 ? round_up(opt.tau + fold.error) : opt.tau;
   const double tau_out = fold.error > 0.0 ? round_down(opt.tau - fold.error) : opt.tau;
+  const double piece_in = fold.leak_error > 0.0 ? round_up(opt.tau + fold.leak_error) : opt.tau;
+  const double piece_out = fold.leak_error > 0.0 ? round_down(opt.tau - fold.leak_error) : opt.tau;
   const BoxBounder bounder(work, opt.bounds);
-  const AffinePieces pieces(work, bounder);
+  AffinePieces pieces(work, bounder);
+  if (fold.folded) pieces.set_output_weight_errors(&fold.kappa_error);
 
   CertifyResult res;
   res.bound_method = bounder.description() + (fold.folded ? "+folded-prelu" : "") + "+exact";
@@ -145,7 +150,7 @@ CertifyResult exact_volume(const Network& net, int dim, double lo, double hi,
       c.hi = box.hi;
       return c;
     }
-    const PieceOutcome p = pieces.decide(blo, bhi, s, tau_in, tau_out, ps);
+    const PieceOutcome p = pieces.decide(blo, bhi, s, piece_in, piece_out, ps);
     if (p.exact) {
       c.verdict = Verdict::Exact;
       c.lo = p.lo;

@@ -4,6 +4,7 @@
 #include "prelu_fold.hpp"
 
 #include "spikemesh/certify.hpp"
+#include "spikemesh/math/box_math.hpp"
 
 #include <cfloat>
 #include <cmath>
@@ -69,7 +70,9 @@ FoldedNetwork fold_prelu_pairs(const Network& net, double lo, double hi) {
   F.act = Activation::ReLU;
   F.row_ptr.push_back(0);
   std::vector<double> kappa;
-  double error = 0.0;
+  double leak_sum = 0.0, kappa_sum = 0.0; // sum |eps| max|z|; sum kappa_err max z_+
+  std::vector<double> lambda(static_cast<std::size_t>(S.in), 0.0), lambda_mag(lambda.size(), 0.0);
+  double leak_c = 0.0, leak_c_mag = 0.0;
   for (int r = 0; r < S.out; ++r) {
     const int q = partner[static_cast<std::size_t>(r)];
     if (q < r) continue;
@@ -85,8 +88,19 @@ FoldedNetwork fold_prelu_pairs(const Network& net, double lo, double hi) {
     // z of the other orientation is -z: the ranges mirror; |z| and z_+ of the base row.
     const double zabs = std::max(std::fabs(zb.lo), std::fabs(zb.hi));
     const double zpos = std::max(0.0, zb.hi);
-    error +=
-        std::fabs(eps) * (1.0 + 2.0 * DBL_EPSILON) * zabs + 4.0 * DBL_EPSILON * std::fabs(k) * zpos;
+    leak_sum += std::fabs(eps) * (1.0 + 2.0 * DBL_EPSILON) * zabs;
+    const double kerr = 4.0 * DBL_EPSILON * std::fabs(k);
+    kappa_sum += kerr * zpos;
+    out.kappa_error.push_back(kerr);
+    // eps z = eps (bias + sum_j W_j act_j): accumulated by input neuron j.
+    leak_c += eps * S.bias[static_cast<std::size_t>(base)];
+    leak_c_mag += std::fabs(eps * S.bias[static_cast<std::size_t>(base)]);
+    for (std::int32_t e = S.row_ptr[static_cast<std::size_t>(base)];
+         e < S.row_ptr[static_cast<std::size_t>(base) + 1]; ++e) {
+      const std::size_t j = static_cast<std::size_t>(S.cols[static_cast<std::size_t>(e)]);
+      lambda[j] += eps * S.values[static_cast<std::size_t>(e)];
+      lambda_mag[j] += std::fabs(eps * S.values[static_cast<std::size_t>(e)]);
+    }
     for (std::int32_t e = S.row_ptr[static_cast<std::size_t>(base)];
          e < S.row_ptr[static_cast<std::size_t>(base) + 1]; ++e) {
       F.cols.push_back(S.cols[static_cast<std::size_t>(e)]);
@@ -102,8 +116,25 @@ FoldedNetwork fold_prelu_pairs(const Network& net, double lo, double hi) {
   G.bias = O.bias;
   out.net.layers[h] = std::move(F);
   out.net.layers.back() = std::move(G);
-  // The error sum itself was rounded: n additions of nonnegative terms.
-  out.error = error * (1.0 + static_cast<double>(S.out + 4) * DBL_EPSILON);
+  // The sums themselves were rounded: n additions (of nonnegative terms for the bounds).
+  const double grow = 1.0 + static_cast<double>(S.out + 4) * DBL_EPSILON;
+  double leak = leak_sum * grow;
+  if (h == 1) { // |c + sum_j lambda_j act_j| over the box, the lambdas' rounding charged
+    const Layer& L0 = net.layers[0];
+    const double gamma = static_cast<double>(S.out + 4) * DBL_EPSILON;
+    double bound = std::fabs(leak_c) + gamma * leak_c_mag;
+    for (std::size_t j = 0; j < lambda.size(); ++j) {
+      const Interval a =
+          box_math::act_range(L0.act, L0.alpha, scratch.z[0][j].lo, scratch.z[0][j].hi);
+      const double amax = std::max(std::fabs(a.lo), std::fabs(a.hi));
+      bound += (std::fabs(lambda[j]) + gamma * lambda_mag[j]) * amax;
+    }
+    // eps_r's own rounding (relative 2u) on top: 2u sum |eps| max|z|.
+    bound = bound * grow + 4.0 * DBL_EPSILON * leak_sum;
+    leak = std::min(leak, bound);
+  }
+  out.leak_error = leak;
+  out.error = (leak + kappa_sum * grow) * (1.0 + 4.0 * DBL_EPSILON);
   out.pairs = out.net.layers[h].out;
   out.folded = true;
   out.net.validate();

@@ -12,8 +12,15 @@ namespace spikemesh {
 struct FoldedNetwork {
   bool folded = false; ///< false: net is a copy of the input (no pairing applies)
   Network net;
-  /// |f(x) - folded f(x)| <= error for every x in the box: sum over pairs of
-  /// |eps| max|z| + |kappa - fl(kappa)| max z_+ (z ranges from sound interval bounds).
+  /// |sum over pairs of eps z(x)| <= leak_error for every x in the box: when the folded layer is
+  /// the second, sum_r eps_r z_r = c + sum_j lambda_j act_0j(x) is bounded through the first
+  /// layer's ranges (the eps_r have random signs: far below sum |eps_r| max|z_r|, the bound used
+  /// for deeper layers).
+  double leak_error = 0.0;
+  /// |kappa_r - fl(kappa_r)| per folded row: the output weights' rounding, charged per box on
+  /// the rows not silent there (kappa_error[r] z_r^+).
+  std::vector<double> kappa_error;
+  /// leak_error + sum_r kappa_error[r] max z_r^+: a bound of |f - folded f| over the whole box.
   double error = 0.0;
   int pairs = 0;
 };

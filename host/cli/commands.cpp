@@ -242,8 +242,9 @@ int certify_command(const Options& o, const Invocation& inv) {
                 json_number(r.exact_volume_fraction).c_str(), static_cast<long long>(r.boxes_exact),
                 static_cast<long long>(r.boxes_inside), r.stopped_early ? "true" : "false");
   } else if (!o.quiet) {
-    std::printf("certified  %.6g <= volume{|f| > %g} <= %.6g\n", r.certified_volume_lower,
-                rec.options.tau, r.certified_volume_upper);
+    std::printf(exact_method ? "certified  %.12g <= volume{|f| > %g} <= %.12g\n"
+                             : "certified  %.6g <= volume{|f| > %g} <= %.6g\n",
+                r.certified_volume_lower, rec.options.tau, r.certified_volume_upper);
     std::printf("estimate   %.6g, 95%% interval [%.6g, %.6g] (%s)  (exact %.6g)\n",
                 r.volume_estimate, r.volume_ci_low, r.volume_ci_high, r.ci_method.c_str(), exact);
     std::printf("boxes      %lld bounded by %s (%lld inside, %lld outside, %lld undecided), %lld "
