@@ -51,6 +51,32 @@ VolumeEnclosure halfspace_volume(int d, const double* a, double c_lo, double c_h
                                  const double* hi, HalfspaceWorkspace& ws,
                                  std::int64_t max_terms = std::int64_t(1) << 22);
 
+/// Per-thread MPFI workspace of two_halfspace_volume().
+class TwoHalfspaceWorkspace {
+public:
+  TwoHalfspaceWorkspace();
+  ~TwoHalfspaceWorkspace();
+  TwoHalfspaceWorkspace(const TwoHalfspaceWorkspace&) = delete;
+  TwoHalfspaceWorkspace& operator=(const TwoHalfspaceWorkspace&) = delete;
+  struct Impl;
+  Impl& impl() { return *m_impl; }
+
+private:
+  std::unique_ptr<Impl> m_impl;
+};
+
+/// Encloses vol{x in [lo, hi] : a . x + ca > 0 and b . x + cb > 0}. The box is the signed sum of
+/// the orthants at its vertices (reflected so that one half-space's coefficients are positive);
+/// each orthant cut by that half-space is a corner simplex, and the share of a simplex where the
+/// other affine function is positive is the divided difference of x_+^k at its vertex values
+/// (Hermite-Genocchi), with equal values (equal coefficient ratios, detected exactly) as
+/// confluent nodes (Taylor series). The first half-space is taken past the middle through the
+/// complement. ok = false where each half-space has a zero coefficient where the other has not,
+/// or past @p max_terms clipped vertices.
+VolumeEnclosure two_halfspace_volume(int d, const double* a, double ca, const double* b, double cb,
+                                     const double* lo, const double* hi, TwoHalfspaceWorkspace& ws,
+                                     std::int64_t max_terms = std::int64_t(1) << 20);
+
 /// Rigorous enclosure of prod (hi_i - lo_i).
 VolumeEnclosure box_volume(int d, const double* lo, const double* hi, HalfspaceWorkspace& ws);
 
