@@ -8,13 +8,12 @@
 
 #include "../host/certify/prelu_fold.hpp"
 
-#include <gmpxx.h>
 #include <gtest/gtest.h>
-
-#include <random>
 
 #include <cmath>
 #include <cstdio>
+#include <gmpxx.h>
+#include <random>
 
 namespace spikemesh {
 namespace {
@@ -110,6 +109,31 @@ TEST(ExactMethod, DisjointSpikesMeetTheClosedForm) {
   }
 }
 
+TEST(ExactMethod, OverlappingSpikesMeetTheClosedForm) {
+  // s > 1/2, tau = 0: lenses between axis neighbours, where two (or more) spike neurons are
+  // unstable in a box; decided as unions of half-spaces (Bonferroni / Hunter bounds that meet).
+  const Spec specs[] = {
+      {"relu-spike", 2, 4, 1.25, 0.0, Labels::Ones},
+      {"relu-spike", 3, 3, 2.2, 0.0, Labels::Random},
+      {"relu-spike", 4, 2, 3.3, 0.0, Labels::Random},
+      {"relu-spike", 6, 2, 5.3, 0.0, Labels::Ones},
+  };
+  for (const Spec& sp : specs) {
+    const Case c = make(sp);
+    const double exact = c.oracle.spike_volume; // rho_d(s), valid for every s <= 1
+    const CertifyResult r = run(sp, c, 400000);
+    std::printf("overlap d=%d n=%d b=%g: [%.17g, %.17g] exact %.17g gap/exact %.3g, %lld boxes, "
+                "%lld undecided, %.2f s\n",
+                sp.d, sp.n, sp.b, r.certified_volume_lower, r.certified_volume_upper, exact,
+                (r.certified_volume_upper - r.certified_volume_lower) / exact,
+                static_cast<long long>(r.boxes_processed),
+                static_cast<long long>(r.boxes_undecided), r.wall_seconds);
+    EXPECT_LE(r.certified_volume_lower, exact * (1 + 1e-12)) << sp.d;
+    EXPECT_GE(r.certified_volume_upper, exact * (1 - 1e-12)) << sp.d;
+    EXPECT_LE(r.certified_volume_upper - r.certified_volume_lower, 1e-9 * exact) << sp.d;
+  }
+}
+
 TEST(ExactMethod, TouchingSpikesMeetAtTheGapTarget) {
   // s = 1/2: neighbouring spikes touch at single points, where boxes stay undecided; the
   // subdivision shrinks them until the gap target (1e-12 relative) is met.
@@ -130,7 +154,8 @@ namespace spikemesh {
 TEST(PreluFold, ErrorBoundHoldsInExactArithmetic) {
   // C2 with random labels: the folded network differs from the original by at most the bound,
   // checked in exact rationals at random points (double evaluation would round more than that).
-  for (const auto& [d, n, b] : {std::tuple{2, 4, 1.8}, std::tuple{3, 3, 2.7}, std::tuple{4, 2, 3.2}}) {
+  for (const auto& [d, n, b] :
+       {std::tuple{2, 4, 1.8}, std::tuple{3, 3, 2.7}, std::tuple{4, 2, 3.2}}) {
     CaseParams p = CaseParams::relu_spike(d, n, b);
     p.construction = "prelu-spike";
     p.alpha = 0.3;

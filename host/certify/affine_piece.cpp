@@ -21,6 +21,8 @@ namespace spikemesh {
 namespace {
 
 constexpr double kU = DBL_EPSILON / 2.0; ///< unit roundoff
+constexpr std::size_t kMaxUnion = 6;     ///< unstable neurons resolved as a union at most
+constexpr double kUnionGap = 1e-10; ///< a union's bracket counts as exact within this (relative)
 
 /// |c| + sum |g_i| X_i: a bound of |form| over the box (without err).
 double magnitude(const AffineForm& f, const double* lo, const double* hi) {
@@ -100,6 +102,18 @@ Side decide_side(const Interval& Lr, double kappa, bool unstable, double tau) {
 double down(double x) {
   return std::nextafter(x, -INFINITY);
 }
+
+/// A short sum of doubles with its rounding bounded: a running value and error.
+struct DirectedSumD {
+  double v = 0.0, e = 0.0;
+  void add(double x) {
+    v += x;
+    e += std::fabs(v) * kU;
+  }
+  void sub(double x) { add(-x); }
+  double down() const { return std::nextafter(v - 2.0 * e, -INFINITY); }
+  double up() const { return std::nextafter(v + 2.0 * e, INFINITY); }
+};
 double up(double x) {
   return std::nextafter(x, INFINITY);
 }
@@ -173,6 +187,118 @@ bool AffinePieces::separable_second_layer(const double* lo, const double* hi, co
       if (!row(r)) return false;
   }
   return true;
+}
+
+PieceOutcome AffinePieces::union_of(const double* lo, const double* hi, double tau_in,
+                                    double tau_out, PieceScratch& ps) const {
+  // f = L + sum_j k_j ReLU(g_j), m >= 2 unstable neurons. With L = 0 exactly (no other neuron
+  // contributes, no bias) and tau = 0, {|f| > 0} is the union of {g_j > 0} up to null sets: f
+  // vanishes also where the active k_j g_j cancel, a hyperplane unless that sum is identically
+  // zero (checked for every mixed-sign subset: nonzero at a corner). Bonferroni gives
+  // vol(union) >= sum V_j - sum_{i<j} V_ij, Hunter's bound vol(union) <= sum V_j - sum over a
+  // spanning tree of V_ij (the heaviest tree); they meet where the nonzero pairwise intersections
+  // form a forest and no three sets meet (C1's lenses).
+  PieceOutcome out;
+  const AffineForm& Lf = ps.L;
+  bool zero = Lf.c == 0.0 && Lf.err == 0.0;
+  for (double v : Lf.g)
+    zero = zero && v == 0.0;
+  const std::size_t m = ps.gs.size();
+  if (!zero || tau_in != 0.0 || tau_out != 0.0 || m < 2) return out;
+  const int d = m_net->in_dim;
+  for (double k : ps.ks)
+    if (k == 0.0) return out;
+  for (unsigned mask = 1; mask < (1u << m); ++mask) {
+    if (__builtin_popcount(mask) < 2) continue;
+    bool pos = false, neg = false;
+    for (std::size_t j = 0; j < m; ++j)
+      if (mask >> j & 1u) (ps.ks[j] > 0.0 ? pos : neg) = true;
+    if (!(pos && neg)) continue;
+    // The subset's sum as one form; nonzero somewhere in the box where its range (widened by
+    // the rounding of the combination and the forms' errors) leaves 0.
+    AffineForm& A = ps.A;
+    A.g.assign(static_cast<std::size_t>(d), 0.0);
+    A.c = 0.0;
+    double err = 0.0, mag = 0.0;
+    for (std::size_t j = 0; j < m; ++j) {
+      if (!(mask >> j & 1u)) continue;
+      const AffineForm& g = ps.gs[j];
+      for (int i = 0; i < d; ++i)
+        A.g[static_cast<std::size_t>(i)] += ps.ks[j] * g.g[static_cast<std::size_t>(i)];
+      A.c += ps.ks[j] * g.c;
+      err += std::fabs(ps.ks[j]) * g.err;
+      mag += std::fabs(ps.ks[j]) * (magnitude(g, lo, hi) + g.err);
+    }
+    A.err = (err + 4.0 * static_cast<double>(m + 4) * kU * mag) * (1.0 + 8.0 * kU);
+    const Interval r = range(A, lo, hi); // contains the true range, widened by 2 A.err + rounding
+    const double slack = 2.0 * A.err + 4.0 * static_cast<double>(d + 4) * kU * magnitude(A, lo, hi);
+    if (!(r.hi - slack > 0.0 || r.lo + slack < 0.0)) return out;
+  }
+  std::vector<double> l(m), u(m), Vlo(m), Vhi(m);
+  for (std::size_t j = 0; j < m; ++j) {
+    const AffineForm& g = ps.gs[j];
+    l[j] = down(g.c - g.err);
+    u[j] = up(g.c + g.err);
+    const VolumeEnclosure v = halfspace_volume(d, g.g.data(), l[j], u[j], lo, hi, ps.ws);
+    if (!v.ok) return out;
+    Vlo[j] = v.lo;
+    Vhi[j] = v.hi;
+    out.terms += v.terms;
+  }
+  // Pairwise intersections: at the shrunk thresholds (upper ends, for the lower bound) and the
+  // widened ones (lower ends, for the upper bound).
+  std::vector<double> Plo(m * m, 0.0), Phi(m * m, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = i + 1; j < m; ++j) {
+      const AffineForm& a = ps.gs[i];
+      const AffineForm& b = ps.gs[j];
+      const VolumeEnclosure in =
+          two_halfspace_volume(d, a.g.data(), l[i], b.g.data(), l[j], lo, hi, ps.ws2);
+      const VolumeEnclosure outer =
+          two_halfspace_volume(d, a.g.data(), u[i], b.g.data(), u[j], lo, hi, ps.ws2);
+      if (!in.ok || !outer.ok) return out;
+      Phi[i * m + j] = in.hi;
+      Plo[i * m + j] = outer.lo;
+      out.terms += in.terms + outer.terms;
+    }
+  }
+  // The heaviest spanning tree of the widened intersections' lower ends (Prim, m <= 6).
+  std::vector<bool> in_tree(m, false);
+  std::vector<double> best(m, -1.0);
+  in_tree[0] = true;
+  for (std::size_t j = 1; j < m; ++j)
+    best[j] = Plo[j];
+  DirectedSumD lower, upper;
+  for (std::size_t step = 1; step < m; ++step) {
+    std::size_t pick = 0;
+    double w = -1.0;
+    for (std::size_t j = 0; j < m; ++j)
+      if (!in_tree[j] && best[j] > w) {
+        w = best[j];
+        pick = j;
+      }
+    in_tree[pick] = true;
+    upper.sub(w);
+    for (std::size_t j = 0; j < m; ++j)
+      if (!in_tree[j]) best[j] = std::max(best[j], Plo[std::min(j, pick) * m + std::max(j, pick)]);
+  }
+  double most = 0.0;
+  for (std::size_t j = 0; j < m; ++j) {
+    lower.add(Vlo[j]);
+    upper.add(Vhi[j]);
+    most = std::max(most, Vlo[j]);
+  }
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = i + 1; j < m; ++j)
+      lower.sub(Phi[i * m + j]);
+  const VolumeEnclosure box = box_volume(d, lo, hi, ps.ws);
+  out.lo = std::max({0.0, lower.down(), most});
+  out.hi = std::min(box.hi, upper.up());
+  // Decided only where the bounds meet (a cycle of lenses or a triple meeting leaves a gap:
+  // then the box is split further).
+  out.exact = out.hi - out.lo <= kUnionGap * out.hi;
+  out.two_halfspaces = true;
+  return out;
 }
 
 PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const BoundScratch& s,
@@ -272,6 +398,8 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   FormSum acc{&Lf};
   bool unstable = false;
   double kappa = 0.0, kappa_err = 0.0, extra_err = 0.0;
+  ps.gs.clear();
+  ps.ks.clear();
   for (std::size_t q = 0; q < ps.next.size(); ++q) {
     const double w = vout[static_cast<std::size_t>(ps.prev_index[q])];
     if (w == 0.0) continue;
@@ -285,9 +413,16 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
       if (H.act == Activation::PReLU)
         acc.add(w * H.alpha, z, magnitude(z, lo, hi) * (1.0 + 2.0 * kU));
     } else {
-      if (unstable) return out; // a second unstable neuron: two hyperplanes
+      if (unstable) { // more unstable neurons: only the union case (ReLU, L = 0, tau = 0)
+        if (H.act != Activation::ReLU || ps.gs.size() >= kMaxUnion) return out;
+        ps.gs.push_back(z);
+        ps.ks.push_back(w);
+        continue;
+      }
       unstable = true;
       ps.g = z;
+      ps.gs.assign(1, z);
+      ps.ks.assign(1, w);
       if (H.act == Activation::PReLU) {
         acc.add(w * H.alpha, z, magnitude(z, lo, hi) * (1.0 + 2.0 * kU));
         kappa = w * (1.0 - H.alpha);
@@ -299,6 +434,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   }
   acc.finish(std::fabs(O.bias[0]));
   Lf.err += extra_err * (1.0 + 8.0 * kU);
+  if (ps.gs.size() >= 2) return union_of(lo, hi, tau_in, tau_out, ps);
   const Interval Lr = range(Lf, lo, hi);
   // A = L + kappa g, for the half-space where the unstable neuron is active.
   AffineForm& A = ps.A;

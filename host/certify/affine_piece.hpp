@@ -28,7 +28,8 @@ struct PieceOutcome {
   double lo = 0.0, hi = 0.0;
   int split_axis = -1; ///< >= 0: an unstable first-layer neuron's kink to split at
   double split_at = 0.0;
-  std::int64_t terms = 0; ///< clipped vertices summed
+  std::int64_t terms = 0;      ///< clipped vertices summed
+  bool two_halfspaces = false; ///< decided through the union of two half-spaces
 };
 
 /// Per-thread buffers of AffinePieces::decide().
@@ -36,7 +37,10 @@ struct PieceScratch {
   std::vector<AffineForm> prev, next; ///< post-activation forms of a layer (nonzero ones)
   std::vector<int> prev_index;        ///< their neuron indices
   AffineForm L, g, A, row;
+  std::vector<AffineForm> gs; ///< the unstable last-layer neurons' forms
+  std::vector<double> ks;     ///< and their output weights
   HalfspaceWorkspace ws;
+  TwoHalfspaceWorkspace ws2;
 };
 
 class AffinePieces {
@@ -55,6 +59,8 @@ public:
                       double tau_out, PieceScratch& ps) const;
 
 private:
+  PieceOutcome union_of(const double* lo, const double* hi, double tau_in, double tau_out,
+                        PieceScratch& ps) const;
   bool first_layer(const double* lo, const double* hi, PieceScratch& ps, PieceOutcome& out) const;
   bool separable_second_layer(const double* lo, const double* hi, const BoundScratch& s,
                               PieceScratch& ps, PieceOutcome& out) const;
