@@ -10,7 +10,7 @@
 set -euo pipefail
 perf_model=0
 want=(cmake ninja-build g++ libcli11-dev libhdf5-dev hdf5-tools libgtest-dev libgmock-dev
-      libbenchmark-dev ccache python3-numpy python3-h5py)
+      libbenchmark-dev ccache python3-numpy python3-h5py libgmp-dev libmpfr-dev libmpfi-dev)
 for arg in "$@"; do
   case "$arg" in
     --python) want+=(python3-matplotlib python3-pandas) ;;

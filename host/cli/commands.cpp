@@ -6,6 +6,7 @@
 #include "spikemesh/checkpoint.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/errors.hpp"
+#include "spikemesh/exact.hpp"
 #include "spikemesh/io/file_json.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
@@ -218,19 +219,31 @@ int certify_command(const Options& o, const Invocation& inv) {
     (*progress)(done, total);
   };
   const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, true);
+  const bool exact_method = o.method == "exact";
   if (mode.enabled && mode.plain) {
     std::fprintf(stderr,
-                 "spikemesh: plan: certify [%g,%g]^%d: up to %lld boxes (%s bounds), then up to "
+                 "spikemesh: plan: %s [%g,%g]^%d: up to %lld boxes (%s bounds), then up to "
                  "%lld samples; backend %s, %d CPU threads\n",
-                 rec.lo, rec.hi, c.network.in_dim, static_cast<long long>(o.box_budget),
-                 o.bounds.c_str(), static_cast<long long>(o.samples),
-                 backend_name(o.backend).c_str(),
+                 o.method.c_str(), rec.lo, rec.hi, c.network.in_dim,
+                 static_cast<long long>(o.box_budget), o.bounds.c_str(),
+                 static_cast<long long>(o.samples), backend_name(o.backend).c_str(),
                  o.threads > 0 ? o.threads : omp_get_max_threads());
   }
-  rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  if (exact_method) { // --method exact: the same options, plus a gap target and a time limit
+    rec.options.target_rel_gap = o.target_rel_gap;
+    rec.options.time_limit = o.time_limit;
+    rec.options.stop = [] { return stop_requested(); };
+    rec.result = exact_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  } else {
+    rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
+  }
+  rec.method = o.method;
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
     std::fprintf(stderr, "spikemesh: %s\n", rec.result.notice.c_str());
+  if (rec.result.stopped_early && !o.quiet && !o.json)
+    std::fprintf(stderr, "spikemesh: exact: subdivision stopped early (time limit or signal); "
+                         "the bracket is valid but wider\n");
   std::string device = rec.result.device;
   if (rec.result.engine == "cuda") {
     try { // the GPU's name, as a mesh run records it
@@ -250,7 +263,9 @@ int certify_command(const Options& o, const Invocation& inv) {
                 "\"volume_estimate\": %s, \"volume_ci_low\": %s, \"volume_ci_high\": %s, "
                 "\"boxes_processed\": %lld, \"boxes_undecided\": %lld, \"samples_used\": %lld, "
                 "\"sampling_rounds\": %lld, \"bound_method\": %s, \"ci_method\": %s, "
-                "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s}\n",
+                "\"spike_volume_exact\": %s, \"tau\": %s, \"wall_seconds\": %s, \"out\": %s, "
+                "\"method\": %s, \"exact_volume_fraction\": %s, \"boxes_exact\": %lld, "
+                "\"boxes_inside\": %lld, \"stopped_early\": %s}\n",
                 json_number(r.certified_volume_lower).c_str(),
                 json_number(r.certified_volume_upper).c_str(),
                 json_number(r.volume_estimate).c_str(), json_number(r.volume_ci_low).c_str(),
@@ -259,10 +274,13 @@ int certify_command(const Options& o, const Invocation& inv) {
                 static_cast<long long>(r.sampling_rounds), json_string(r.bound_method).c_str(),
                 json_string(r.ci_method).c_str(), json_number(exact).c_str(),
                 json_number(rec.options.tau).c_str(), json_number(r.wall_seconds).c_str(),
-                json_string(out).c_str());
+                json_string(out).c_str(), json_string(rec.method).c_str(),
+                json_number(r.exact_volume_fraction).c_str(), static_cast<long long>(r.boxes_exact),
+                static_cast<long long>(r.boxes_inside), r.stopped_early ? "true" : "false");
   } else if (!o.quiet) {
-    std::printf("certified  %.6g <= volume{|f| > %g} <= %.6g\n", r.certified_volume_lower,
-                rec.options.tau, r.certified_volume_upper);
+    std::printf(exact_method ? "certified  %.12g <= volume{|f| > %g} <= %.12g\n"
+                             : "certified  %.6g <= volume{|f| > %g} <= %.6g\n",
+                r.certified_volume_lower, rec.options.tau, r.certified_volume_upper);
     std::printf("estimate   %.6g, 95%% interval [%.6g, %.6g] (%s)  (exact %.6g)\n",
                 r.volume_estimate, r.volume_ci_low, r.volume_ci_high, r.ci_method.c_str(), exact);
     std::printf("boxes      %lld bounded by %s (%lld inside, %lld outside, %lld undecided), %lld "
@@ -271,6 +289,15 @@ int certify_command(const Options& o, const Invocation& inv) {
                 static_cast<long long>(r.boxes_inside), static_cast<long long>(r.boxes_outside),
                 static_cast<long long>(r.boxes_undecided), static_cast<long long>(r.samples_used),
                 static_cast<long long>(r.sampling_rounds), r.wall_seconds, out.c_str());
+    if (exact_method) {
+      std::printf("exact      %lld boxes in closed form, %.6g of the domain decided exactly, "
+                  "(upper - lower) / lower = %.3g\n",
+                  static_cast<long long>(r.boxes_exact), r.exact_volume_fraction,
+                  r.certified_volume_lower > 0.0
+                      ? (r.certified_volume_upper - r.certified_volume_lower) /
+                            r.certified_volume_lower
+                      : std::nan(""));
+    }
   }
   return 0;
 }
@@ -282,7 +309,7 @@ int run_command(const Options& o, const Invocation& inv) {
       std::fprintf(stderr, "spikemesh: note: %s\n", note.c_str());
     }
   }
-  if (o.method == "certify") return certify_command(o, inv);
+  if (o.method == "certify" || o.method == "exact") return certify_command(o, inv);
   // Agree on input errors across ranks before the first collective (no deadlocks).
   const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   Prepared prep;

@@ -183,8 +183,9 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
     used.insert(used.end(), {"labels", "seed"});
   }
   if (o.cp.task == Task::Approximate) used.push_back("target");
-  const bool certify = o.method == "certify";
-  if (certify) used.push_back("seed"); // the sampling seed
+  const bool exact = o.method == "exact";
+  const bool certify = o.method == "certify" || exact; // exact takes certify's options
+  if (certify) used.push_back("seed");                  // the sampling seed
   const std::vector<std::string> mesh_only{
       "points-per-axis", "centring",   "precision",          "slice", "slice-points", "shard",
       "resume",          "time-limit", "checkpoint-interval"};
@@ -212,12 +213,13 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                            : ""));
     } else if (!extended && in(depth_only, name)) {
       notes.push_back(labels[i] + " is not used without --extra-depth (the depth extension)");
-    } else if (certify && in(mesh_only, name)) {
-      notes.push_back("--" + name +
-                      " is not used by --method certify (it bounds boxes of the "
-                      "--box instead of evaluating a mesh)");
+    } else if (certify && in(mesh_only, name) && !(exact && name == "time-limit")) {
+      notes.push_back("--" + name + " is not used by --method " + o.method +
+                      " (it bounds boxes of the --box instead of evaluating a mesh)");
     } else if (!certify && in(certify_only, name) && app.get_option_no_throw("--method")) {
-      notes.push_back("--" + name + " is used only by --method certify");
+      notes.push_back("--" + name + " is used only by --method certify and exact");
+    } else if (!exact && name == "target-rel-gap") {
+      notes.push_back("--target-rel-gap is used only by --method exact");
     } else if (!certify && name == "slice-points" && !o.slice) {
       notes.push_back("--slice-points is not used without --slice");
     }

@@ -113,7 +113,7 @@ const char* kDepthGroup = "Depth extension (C4, any case)";
 const char* kMeshGroup = "Mesh";
 const char* kExecGroup = "Execution";
 const char* kBatchGroup = "Batch jobs";
-const char* kCertifyGroup = "Certify (--method certify)";
+const char* kCertifyGroup = "Certify (--method certify | exact)";
 const char* kLandscapeGroup = "Landscape";
 const char* kSweepGroup = "Sweep";
 const char* kOutputGroup = "Output";
@@ -247,9 +247,17 @@ void add_certify(CLI::App& app, Options& o) {
   const char* g = kCertifyGroup;
   app.add_option("--method", o.method,
                  dflt("mesh: evaluate every mesh point | certify: certified bounds + sampled "
-                      "estimate of the spike volume (high d)",
+                      "estimate of the spike volume (high d) | exact: certify plus closed-form "
+                      "volumes on boxes where a ReLU/PReLU network is affine (brackets that meet; "
+                      "also takes --time-limit)",
                       "mesh"))
-      ->check(CLI::IsMember({"mesh", "certify"}))
+      ->check(CLI::IsMember({"mesh", "certify", "exact"}))
+      ->group(g);
+  app.add_option("--target-rel-gap", o.target_rel_gap,
+                 dflt("exact: stop subdividing once the certified upper - lower is at most this "
+                      "fraction of lower",
+                      "1e-12"))
+      ->check(CLI::Range(0.0, 1.0))
       ->group(g);
   app.add_option("--box-budget", o.box_budget, dflt("boxes bounded before sampling", "1000000"))
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40))

@@ -29,10 +29,11 @@ struct Options {
   int slice_points = 512;
   std::string shard;                    ///< "i/N": evaluate the i-th (0-based) of N index shards
   std::vector<std::string> merge_files; ///< merge: OUT then the shard files
-  std::string method = "mesh";          ///< mesh | certify
+  std::string method = "mesh";          ///< mesh | certify | exact
   std::int64_t box_budget = 1000000;    ///< certify: boxes bounded before sampling
   std::int64_t samples = 1000000;       ///< certify: points sampled in undecided boxes (cap)
   double target_rel_ci = 0.0;           ///< certify: stop sampling at this relative half-width
+  double target_rel_gap = 1e-12;        ///< exact: stop subdividing at this relative gap
   std::string bounds = "auto";          ///< certify: auto | interval | linear
   bool quick = false;                   ///< suite: the CI-sized version
   bool resume = false;                  ///< continue from OUT.partial

@@ -357,7 +357,7 @@ void write_certify_groups(hid_t f, const CertifyRecord& rec) {
     const bool unit = rec.lo == 0.0 && rec.hi == 1.0;
     {
       const Handle g = h5::create_group(f, "results");
-      h5::write_attr(g.id(), "method", std::string("certify"));
+      h5::write_attr(g.id(), "method", rec.method);
       h5::write_attr(g.id(), "certified_volume_lower", r.certified_volume_lower);
       h5::write_attr(g.id(), "certified_volume_upper", r.certified_volume_upper);
       h5::write_attr(g.id(), "volume_estimate", r.volume_estimate);
@@ -369,6 +369,8 @@ void write_certify_groups(hid_t f, const CertifyRecord& rec) {
                      unit ? rec.c->oracle.spike_volume : std::numeric_limits<double>::quiet_NaN());
       h5::write_attr(g.id(), "tau", rec.options.tau);
       h5::write_attr(g.id(), "wall_seconds", r.wall_seconds);
+      h5::write_attr(g.id(), "exact_volume_fraction", r.exact_volume_fraction);
+      h5::write_attr(g.id(), "boxes_exact", static_cast<std::int64_t>(r.boxes_exact));
     }
     const Handle g = h5::create_group(f, "certify");
     h5::write_attr(g.id(), "box_budget", static_cast<std::int64_t>(rec.options.box_budget));
@@ -386,6 +388,19 @@ void write_certify_groups(hid_t f, const CertifyRecord& rec) {
     h5::write_attr(g.id(), "bound_method", r.bound_method);
     h5::write_attr(g.id(), "bound_method_requested", bound_method_name(rec.options.bounds));
     h5::write_attr(g.id(), "ci_method", r.ci_method);
+    if (rec.method == "exact") {
+      h5::write_attr(g.id(), "target_rel_gap", rec.options.target_rel_gap);
+      h5::write_attr(g.id(), "stopped_early", static_cast<std::int64_t>(r.stopped_early ? 1 : 0));
+      h5::write_attr(g.id(), "fold_error", r.fold_error);
+      h5::write_attr(g.id(), "exact",
+                     std::string("boxes where every hidden ReLU/PReLU neuron is stable (at most "
+                                 "one unstable in the last hidden layer, resolved where one "
+                                 "affine piece decides) are cut by a half-space; its volume is an "
+                                 "alternating sum over the clipped vertices in outward-rounded "
+                                 "MPFI arithmetic; boxes split at first-layer kinks; sums rounded "
+                                 "outwards (MPFR); PReLU pairs folded with a bounded error "
+                                 "(fold_error) that widens the thresholds"));
+    }
     h5::write_attr(g.id(), "bounds",
                    std::string("interval propagation (exact per-axis ranges of the second layer "
                                "when every first-layer neuron reads one coordinate); 'linear': "

@@ -143,6 +143,12 @@ struct CertifyOptions {
   /// When set, supplies the engine and `backend` is not consulted (tests run the GPU engine's
   /// code emulated on the host this way).
   std::function<std::unique_ptr<BoxEngine>(const Network&, const BoxBounder&)> engine;
+  /// Exact method only: stop subdividing after this many seconds (0: no limit) or once @p stop
+  /// returns true; the boxes left are undecided (the bracket stays valid, only wider).
+  double time_limit = 0.0;
+  /// Exact method only: stop subdividing once upper - lower <= this fraction of lower.
+  double target_rel_gap = 1e-12;
+  std::function<bool()> stop;
   /// Called after every subdivision batch ("boxes", boxes bounded, budget) and sampling round
   /// ("samples", samples drawn, samples planned so far); may be empty.
   std::function<void(const char* unit, std::int64_t done, std::int64_t total)> progress;
@@ -158,6 +164,10 @@ struct CertifyResult {
   std::int64_t boxes_inside = 0;
   std::int64_t boxes_outside = 0;
   std::int64_t boxes_undecided = 0;
+  std::int64_t boxes_exact = 0;       ///< exact method: boxes whose volume is a closed form
+  double exact_volume_fraction = 0.0; ///< share of the domain decided exactly (1 - undecided)
+  bool stopped_early = false;         ///< exact method: time limit or stop request
+  double fold_error = 0.0; ///< exact method: bound of |f - folded f| (PReLU pairs), else 0
   std::int64_t samples_used = 0;
   std::int64_t sampling_rounds = 0;
   std::int64_t network_evaluations = 0; ///< box bounds + sampled points

@@ -376,6 +376,31 @@ class Certify(CliCase):
             self.assertEqual(int(f["certify"].attrs["box_budget"]), 20000)
             self.assertEqual(int(f["results"].attrs["boxes_processed"]), j["boxes_processed"])
 
+    def test_exact_method_meets_the_closed_form(self):
+        # C1 d = 8, n = 2, s = 0.4 (disjoint spikes): every box decided, the bracket ~1e-11 wide.
+        out = self.path("e.h5")
+        j = json.loads(self.run_cli("run", "--method", "exact", "--dim", "8",
+                                    "--train-per-axis", "2", "--bias", "7.6", "--out", out,
+                                    "--json").stdout)
+        exact = rho(8, 0.4)
+        self.assertEqual(j["method"], "exact")
+        self.assertGreater(j["certified_volume_lower"], 0.0)
+        self.assertLessEqual(j["certified_volume_lower"], exact * (1 + 1e-12))
+        self.assertGreaterEqual(j["certified_volume_upper"], exact * (1 - 1e-12))
+        self.assertLessEqual(j["certified_volume_upper"] - j["certified_volume_lower"],
+                             1e-9 * exact)
+        self.assertEqual(j["exact_volume_fraction"], 1.0)
+        self.assertEqual(j["boxes_exact"], 256)
+        self.assertEqual(j["ci_method"], "exact")
+        with h5py.File(out) as f:
+            r = f["results"].attrs
+            self.assertEqual(r["method"], "exact")
+            self.assertEqual(float(r["certified_volume_lower"]), j["certified_volume_lower"])
+            self.assertEqual(float(r["exact_volume_fraction"]), 1.0)
+            self.assertEqual(int(r["boxes_exact"]), 256)
+            self.assertEqual(float(f["certify"].attrs["target_rel_gap"]), 1e-12)
+            self.assertEqual(int(f["certify"].attrs["stopped_early"]), 0)
+
     def test_target_half_width_and_linear_bounds(self):
         out = self.path("t.h5")
         j = json.loads(self.run_cli("run", "--method", "certify", "--dim", "6",

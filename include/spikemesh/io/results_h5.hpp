@@ -117,6 +117,7 @@ struct CertifyRecord {
   double lo = 0.0, hi = 1.0; ///< the box [lo, hi]^d
   CertifyOptions options;
   CertifyResult result;
+  std::string method = "certify"; ///< "certify" or "exact"
   Provenance prov;
 };
 
