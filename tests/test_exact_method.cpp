@@ -1,6 +1,6 @@
 /// @file test_exact_method.cpp
 /// @brief exact_volume() on C1 (relu-spike) and C2 (prelu-spike) against the closed forms of
-/// constructions.md 2.3 (relu_spike_oracle): rho_d(s (1 - tau)) for disjoint spikes with |y| = 1,
+/// docs/math.md section 2 (relu_spike_oracle): rho_d(s (1 - tau)) for disjoint spikes with |y| = 1,
 /// V_tau(s) for y = 1; the bracket must hold the value, be positive below and meet to 1e-9.
 #include "spikemesh/case.hpp"
 #include "spikemesh/constructions.hpp"

@@ -27,7 +27,7 @@ BATCH = {"--shard": "the whole mesh",
          "--progress-interval": "a live line on a terminal; 60 when stderr is not a terminal"}
 CHECKPOINTS = {"--resume": None, "--time-limit": "0", "--checkpoint-interval": "60"}
 CERTIFY = {"--method": "mesh", "--box-budget": "1000000", "--samples": "1000000",
-           "--target-rel-ci": "0", "--bounds": "auto"}
+           "--target-rel-ci": "0", "--bounds": "auto", "--target-rel-gap": "1e-12"}
 OUTPUT = {"--json": None, "--quiet": None, "--config": None}
 SLICE = {"--slice": None, "--slice-points": "512"}
 
