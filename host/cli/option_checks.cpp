@@ -185,7 +185,7 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
   if (o.cp.task == Task::Approximate) used.push_back("target");
   const bool exact = o.method == "exact";
   const bool certify = o.method == "certify" || exact; // exact takes certify's options
-  if (certify) used.push_back("seed");                  // the sampling seed
+  if (certify) used.push_back("seed");                 // the sampling seed
   const std::vector<std::string> mesh_only{
       "points-per-axis", "centring",   "precision",          "slice", "slice-points", "shard",
       "resume",          "time-limit", "checkpoint-interval"};

@@ -392,15 +392,16 @@ void write_certify_groups(hid_t f, const CertifyRecord& rec) {
       h5::write_attr(g.id(), "target_rel_gap", rec.options.target_rel_gap);
       h5::write_attr(g.id(), "stopped_early", static_cast<std::int64_t>(r.stopped_early ? 1 : 0));
       h5::write_attr(g.id(), "fold_error", r.fold_error);
-      h5::write_attr(g.id(), "exact",
-                     std::string("boxes where f is affine (every hidden ReLU/PReLU neuron stable) are cut by "
-                                 "a half-space, boxes with one unstable neuron in the last hidden "
-                                 "layer by two half-spaces per piece, with 2..6 by Bonferroni and "
-                                 "Hunter bounds from the one- and two-half-space forms; the "
-                                 "volumes are alternating sums over the clipped vertices in "
-                                 "outward-rounded MPFI arithmetic; boxes split at first-layer "
-                                 "kinks; sums rounded outwards (MPFR); PReLU pairs folded with a "
-                                 "bounded error (fold_error) that widens the thresholds"));
+      h5::write_attr(
+          g.id(), "exact",
+          std::string("boxes where f is affine (every hidden ReLU/PReLU neuron stable) are cut by "
+                      "a half-space, boxes with one unstable neuron in the last hidden "
+                      "layer by two half-spaces per piece, with 2..6 by Bonferroni and "
+                      "Hunter bounds from the one- and two-half-space forms; the "
+                      "volumes are alternating sums over the clipped vertices in "
+                      "outward-rounded MPFI arithmetic; boxes split at first-layer "
+                      "kinks; sums rounded outwards (MPFR); PReLU pairs folded with a "
+                      "bounded error (fold_error) that widens the thresholds"));
     }
     h5::write_attr(g.id(), "bounds",
                    std::string("interval propagation (exact per-axis ranges of the second layer "
