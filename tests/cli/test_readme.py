@@ -44,7 +44,7 @@ class Examples(CliCase):
         bash = "\n".join(code for lang, code in blocks if lang == "bash")
         self.sh("set -euxo pipefail\n" + bash)
         for produced in ("bias.h5", "bias-sweep.png", "suite/suite.h5", "suite/report.md",
-                         "net.h5"):
+                         "net.h5", "spikemesh-landscape.h5", "spikemesh-landscape-landscape.png"):
             self.assertTrue(os.path.exists(self.path(produced)), produced)
         # Everything the examples wrote in the checkout's root is ignored by git (.gitignore).
         made = sorted(n for n in os.listdir(self.dir) if n not in ("build", "tools"))
