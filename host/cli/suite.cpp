@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "report.hpp"
+#include "run/run_control.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -137,6 +138,9 @@ int suite_command(const Options& o, const Invocation& inv) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     throw InvalidParameter("out", "cannot create folder " + dir);
   }
+  run::arm_time_limit(o.time_limit);
+  const run::ImmediateStop phase("the suite", "the case files written so far are complete; "
+                                              "suite.h5 and report.md were not written");
   std::string notice;
   auto ev = make_evaluator(o.backend, o.threads, &notice);
   if (!notice.empty() && !o.quiet) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
