@@ -5,6 +5,8 @@
 
 #include "spikemesh/errors.hpp"
 
+#include "run_control.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -174,7 +176,10 @@ bool check_output(const std::string& path, const std::string& option) {
   return id.existed;
 }
 
-void publish(const std::string& path, const void* data, std::size_t size) {
+namespace {
+
+/// publish() without the stop scope.
+void publish_now(const std::string& path, const void* data, std::size_t size) {
   std::string tmp;
   const int fd = create_temporary(path, tmp);
   if (fd < 0)
@@ -210,6 +215,8 @@ void publish(const std::string& path, const void* data, std::size_t size) {
   commit(tmp, path);
 }
 
+} // namespace
+
 bool same_file(const std::string& a, const std::string& b) {
   struct stat sa {
   }, sb{};
@@ -225,6 +232,15 @@ void check_input(const std::string& path, const std::string& what) {
     throw InvalidFile(what + " " + path + " is " + kind_of(st.st_mode) +
                       ", not a regular file; spikemesh reads only regular files");
   }
+}
+
+void publish(const std::string& path, const void* data, std::size_t size) {
+  {
+    // A stop waits until the file is renamed or its temporary removed: never a stray temporary.
+    const CooperativeStop writing("writing a result file");
+    publish_now(path, data, size);
+  }
+  stop_if_immediate();
 }
 
 void remove_regular(const std::string& path) {

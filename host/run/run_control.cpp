@@ -57,9 +57,17 @@ extern "C" void on_stop_signal(int sig) {
   if (g_immediate) stop_now(sig, g_phase, g_consequence);
 }
 
+/// The signal a test stop point raises: SPIKEMESH_TEST_STOP_SIGNAL=INT|USR1|TERM (default).
+int test_signal() {
+  const char* s = std::getenv("SPIKEMESH_TEST_STOP_SIGNAL");
+  if (s && std::strcmp(s, "INT") == 0) return SIGINT;
+  if (s && std::strcmp(s, "USR1") == 0) return SIGUSR1;
+  return SIGTERM;
+}
+
 void test_stop_at(const char* phase) {
   const char* want = std::getenv("SPIKEMESH_TEST_STOP_IN");
-  if (want && std::strcmp(want, phase) == 0) std::raise(SIGTERM);
+  if (want && std::strcmp(want, phase) == 0) std::raise(test_signal());
 }
 
 } // namespace
@@ -125,7 +133,11 @@ void block_done() {
     const char* k = std::getenv("SPIKEMESH_TEST_STOP_AFTER_BLOCKS");
     return k ? std::atol(k) : 0L;
   }();
-  if (stop_after > 0 && ++g_blocks == stop_after) std::raise(SIGTERM);
+  if (stop_after > 0 && ++g_blocks == stop_after) std::raise(test_signal());
+}
+
+void stop_if_immediate() {
+  if (g_stop && g_immediate) stop_now(g_signal, g_phase, g_consequence);
 }
 
 [[noreturn]] void exit_stopped(const char* phase, const char* consequence) {

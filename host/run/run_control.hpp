@@ -65,9 +65,13 @@ private:
 };
 
 /// A stop point after one block of work (mesh blocks, sweep blocks, certify batches). With
-/// SPIKEMESH_TEST_STOP_AFTER_BLOCKS=K (tests only) the K-th call raises SIGTERM: deterministic
-/// stops without timing.
+/// SPIKEMESH_TEST_STOP_AFTER_BLOCKS=K (tests only) the K-th call raises SIGTERM (or the signal
+/// SPIKEMESH_TEST_STOP_SIGNAL names: INT, USR1): deterministic stops without timing.
 void block_done();
+
+/// After a cooperative step inside an immediate phase (writing one file of the suite): a stop
+/// that arrived meanwhile ends the process now, as it would have on arrival.
+void stop_if_immediate();
 
 /// Ends the process now as a stop in an immediate phase would (exit 4, message).
 [[noreturn]] void exit_stopped(const char* phase, const char* consequence = "nothing was written");

@@ -316,6 +316,21 @@ class Stops(HostileCase):
         self.stopped(["landscape", "--out", self.path("l.h5")], "landscape",
                      {"SPIKEMESH_TEST_STOP_IN": "landscape"})
 
+    def test_sigint_and_sigusr1_like_sigterm(self):
+        for sig in ("INT", "USR1"):
+            with self.subTest(signal=sig):
+                out = self.path(f"{sig}.h5")
+                env = {"SPIKEMESH_TEST_STOP_AFTER_BLOCKS": "2", "SPIKEMESH_TEST_STOP_SIGNAL": sig}
+                p = self.cli("run", "--points-per-axis", "2001", "--checkpoint-interval", "0",
+                             "--out", out, env=env)
+                self.assertEqual(p.returncode, 3, p.stderr)
+                self.assertIn(f"stopped by SIG{sig} at index", p.stderr)
+                self.assertTrue(os.path.exists(out + ".partial"))
+                self.assertFalse(os.path.exists(out))
+                p = self.refused(["run", "--method", "certify", "--dim", "6", "--out",
+                                  self.path(f"c{sig}.h5")],
+                                 f"stopped by SIG{sig} during certify", code=4, env=env)
+
     def test_exact_stops_early_with_a_valid_bracket(self):
         out = self.path("e.h5")
         p = self.cli("run", "--method", "exact", "--dim", "3", "--box-budget", "100000",
