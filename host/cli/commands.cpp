@@ -14,7 +14,7 @@
 
 #include "progress.hpp"
 #include "report.hpp"
-#include "run/mesh_job.hpp"
+#include "run/mesh_run.hpp"
 #include "run/output_file.hpp"
 #include "run/run_control.hpp"
 
@@ -28,6 +28,7 @@
 #include <memory>
 #include <numeric>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace spikemesh::cli {
@@ -62,33 +63,6 @@ std::string default_out(const Invocation& inv) {
 }
 
 } // namespace
-
-void agree_on_errors(const std::function<void()>& f) {
-  std::exception_ptr error;
-  try {
-    f();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (parallel::any_rank(error != nullptr)) {
-    if (error) std::rethrow_exception(error);
-    throw std::runtime_error("another MPI rank failed");
-  }
-}
-
-void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole,
-                 const std::pair<double, double>& train) {
-  if (parallel::size() == 1) return;
-  const Accumulator total = parallel::merge_on_root(r.total);
-  const double wall = parallel::max_over_ranks(r.wall_seconds);
-  if (parallel::rank() != 0) return;
-  r.total = total;
-  r.range = whole;
-  r.next = whole.end;
-  r.wall_seconds = wall;
-  r.points_per_second = wall > 0 ? static_cast<double>(total.scalar.points) / wall : 0.0;
-  r.results = finalize(total, c, mesh, r.stats, train);
-}
 
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
@@ -341,102 +315,67 @@ int run_command(const Options& o, const Invocation& inv) {
                          "reproduce the base network (docs/math.md 5)\n");
   }
 
-  // The run's range: the whole mesh, or this shard's share of it (--shard i/N).
-  const index_t mesh_points = make_mesh_view(mesh).total;
-  const auto [shard_i, shard_n] = parse_shard(o.shard);
-  const IndexRange whole =
-      parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
-  const index_t block = driver_block_size(ev);
-  const Precision precision = resolve_precision(o.precision, c.slack);
-  const std::string fingerprint =
-      run_fingerprint(c, mesh, whole, precision_name(precision), ev.name(), block);
-
-  run::ResumePoint resume;
-  if (o.resume) {
-    resume = run::find_resume(out_path, fingerprint, o.quiet);
-    if (resume.complete) { // the run finished; only the final rename was missed
-      if (std::rename((out_path + ".partial").c_str(), out_path.c_str()) != 0)
-        throw std::runtime_error("cannot rename " + out_path + ".partial");
-      if (!o.quiet)
-        std::fprintf(stderr,
-                     "spikemesh: %s.partial was this run's complete result; renamed to %s\n",
-                     out_path.c_str(), out_path.c_str());
-      return 0;
-    }
-    if (resume.checkpoint) {
-      run::check_fingerprint(out_path, resume.state.fingerprint, fingerprint);
-      if (!o.quiet) {
-        std::fprintf(stderr, "spikemesh: resuming at index %lld of %lld\n",
-                     static_cast<long long>(resume.state.next), static_cast<long long>(whole.end));
-      }
-    }
-  }
-
-  // The training error (quadratic in the training set for spike networks): before the mesh,
-  // where a signal ends the run with nothing written.
-  std::pair<double, double> train;
-  {
-    const run::ImmediateStop phase("the training-error pass");
-    train = training_error_in(c, precision);
-  }
-
-  run::MeshJob job;
-  job.c = &c;
-  job.mesh = &mesh;
-  job.ev = &ev;
-  job.options.precision = precision;
-  job.options.range = parallel::share(whole, block, parallel::rank(), parallel::size());
-  job.options.train = &train;
-  job.whole = whole;
-  job.fingerprint = fingerprint;
-  job.checkpointing = parallel::size() == 1;
-  job.checkpoint_interval = o.checkpoint_interval;
-  job.resume = resume.checkpoint ? &resume.state : nullptr;
-  job.save = [&out_path](const Checkpoint& cp) { io::write_checkpoint(out_path, cp); };
+  // The run's range (this shard's share), precision and fingerprint; then resume, the
+  // training-error pass, the checkpointing evaluation and the MPI merge (host/run/mesh_run).
+  run::MeshRunSpec spec;
+  spec.c = &c;
+  spec.mesh = &mesh;
+  spec.ev = &ev;
+  spec.precision = o.precision;
+  std::tie(spec.shard_index, spec.shard_count) = parse_shard(o.shard);
+  spec.out = out_path;
+  spec.resume = o.resume;
+  spec.checkpoint_interval = o.checkpoint_interval;
+  spec.quiet = o.quiet;
+  const run::MeshRunPlan plan = run::plan_mesh_run(spec);
   const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
   if (mode.enabled && mode.plain) {
     const MeshView mv = make_mesh_view(mesh);
     std::fprintf(stderr, "spikemesh: plan: %.6g points (%lld^%d mesh%s), backend %s (%s), %s\n",
-                 static_cast<double>(whole.size()), static_cast<long long>(mv.points_per_axis[0]),
-                 mesh.dim, o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
-                 ev.device().c_str(), precision_name(precision).c_str());
+                 static_cast<double>(plan.whole.size()),
+                 static_cast<long long>(mv.points_per_axis[0]), mesh.dim,
+                 o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
+                 ev.device().c_str(), precision_name(plan.precision).c_str());
   }
   ProgressLine progress(stderr, mode);
-  job.options.progress = [&progress](index_t done, index_t total) { progress(done, total); };
   const run::CooperativeStop phase("the mesh evaluation"); // and writing: never half a file
-  RunOutput r = run::run_job(job);
+  const run::MeshRunOutcome outcome = run::run_planned(
+      spec, plan, [&progress](index_t done, index_t total) { progress(done, total); });
   progress.finish();
-  if (!r.complete) {
-    if (!job.checkpointing) {
-      std::fprintf(stderr, "spikemesh: stopped by %s at index %lld of %lld; nothing was written\n",
-                   run::stop_cause().c_str(), static_cast<long long>(r.next),
-                   static_cast<long long>(whole.end));
-      return run::kExitStopped;
-    }
+  const RunOutput& r = outcome.out;
+  switch (outcome.status) {
+  case run::MeshRunStatus::AlreadyComplete:
+    return 0;
+  case run::MeshRunStatus::Stopped:
+    std::fprintf(stderr, "spikemesh: stopped by %s at index %lld of %lld; nothing was written\n",
+                 run::stop_cause().c_str(), static_cast<long long>(r.next),
+                 static_cast<long long>(plan.whole.end));
+    return run::kExitStopped;
+  case run::MeshRunStatus::Checkpointed:
     std::fprintf(stderr,
                  "spikemesh: stopped by %s at index %lld of %lld; checkpoint in %s.partial; "
                  "continue with --resume\n",
                  run::stop_cause().c_str(), static_cast<long long>(r.next),
-                 static_cast<long long>(whole.end), out_path.c_str());
+                 static_cast<long long>(plan.whole.end), out_path.c_str());
     return run::kExitCheckpoint;
+  case run::MeshRunStatus::Complete:
+    break;
   }
-
-  merge_ranks(r, c, mesh, whole, train); // rank 0 finalizes and writes
-  if (!root) return 0;
+  if (!root) return 0; // rank 0 writes
 
   io::RunRecord rec;
   rec.c = &c;
   rec.mesh = mesh;
   rec.out = r;
-  rec.fingerprint = fingerprint;
+  rec.fingerprint = plan.fingerprint;
   io::ShardInfo shard;
   if (!o.shard.empty()) {
-    shard.index = shard_i;
-    shard.count = shard_n;
+    shard.index = spec.shard_index;
+    shard.count = spec.shard_count;
     shard.fingerprint =
-        run_fingerprint(c, mesh, {0, mesh_points}, precision_name(r.precision), "any", 0);
-    shard.parts.push_back(
-        {whole, mesh_points, r.total, finalize_inputs(c, mesh, r.stats, train), r.wall_seconds});
+        run_fingerprint(c, mesh, {0, plan.mesh_points}, precision_name(r.precision), "any", 0);
+    shard.parts.push_back({plan.whole, plan.mesh_points, r.total,
+                           finalize_inputs(c, mesh, r.stats, outcome.train), r.wall_seconds});
     rec.shard = &shard;
   }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),

@@ -6,6 +6,7 @@
 #include "spikemesh/io/results_h5.hpp"
 
 #include "options.hpp"
+#include "run/ranks.hpp"
 
 #include <functional>
 #include <string>
@@ -50,13 +51,8 @@ void note_replaced(bool existed, const std::string& path, bool quiet);
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);
 
-/// Runs @p f on every rank; if it throws on any rank, every rank throws (the failing ones their
-/// own exception, the others a runtime_error) before any other collective call is made.
-void agree_on_errors(const std::function<void()>& f);
-
-/// Merges the ranks' states of @p r on rank 0 in rank order and finalizes there (whole range,
-/// slowest rank's time) with the training error @p train. A no-op in a single process.
-void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole,
-                 const std::pair<double, double>& train);
+/// MPI agreement and merging live in the run component (run/ranks.hpp).
+using run::agree_on_errors;
+using run::merge_ranks;
 
 } // namespace spikemesh::cli
