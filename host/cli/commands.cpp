@@ -300,6 +300,7 @@ int run_command(const Options& o, const Invocation& inv) {
     agree_on_errors([&] {
       prep = prepare_run(o);
       replacing = output_exists(out_path);
+      output_exists(out_path + ".partial"); // where checkpoints go
       if (o.slice && prep.mesh.dim >= 2) output_exists(xdmf_sidecar(out_path));
     });
   }

@@ -82,6 +82,7 @@ int sweep_command(const Options& o, const Invocation& inv) {
   std::optional<run::ImmediateStop> setup(std::in_place, "case set-up");
   agree_on_errors([&] {
     replacing = output_exists(out_path);
+    output_exists(out_path + ".partial"); // where checkpoints go
     if (parallel::size() > 1 && (o.resume || o.time_limit > 0)) {
       throw InvalidParameter(o.resume ? "resume" : "time-limit",
                              "checkpointing needs a single process (run without mpirun)");

@@ -91,7 +91,7 @@ std::string stop_cause() {
 }
 
 void arm_time_limit(double seconds) {
-  if (!(seconds > 0) || !std::isfinite(seconds)) return;
+  if (!(seconds > 0) || !(seconds < 1e9)) return; // beyond 30 years: no limit
   itimerval t{};
   t.it_value.tv_sec = static_cast<time_t>(seconds);
   t.it_value.tv_usec = static_cast<suseconds_t>((seconds - std::floor(seconds)) * 1e6);

@@ -137,6 +137,14 @@ class OutputFolder(HostileCase):
                     p = self.refused(args, "--out", timeout=60)
                     self.assertIn(why, p.stderr)
 
+    def test_suite_into_a_file_or_a_missing_folder(self):
+        with open(self.path("plain"), "w") as f:
+            f.write("x")
+        p = self.refused(["suite", "--quick", "--out", self.path("plain")], "--out", timeout=60)
+        self.assertIn("is not a folder", p.stderr)
+        self.refused(["suite", "--quick", "--out", self.path("nope/deeper")], "--out: cannot "
+                     "create folder", timeout=60)
+
     def test_merge_into_a_missing_folder(self):
         paths = self.shards(2)
         self.refused(["merge", self.path("nope/m.h5"), *paths], "--out: folder")
@@ -149,7 +157,7 @@ class PlantedLinks(HostileCase):
         victim = self.path("victim")
         with open(victim, "w") as f:
             f.write("keep")
-        for suffix in (".partial.tmp", ".tmp", ".partial"):
+        for suffix in (".partial.tmp", ".tmp"):
             os.symlink(victim, out + suffix)
         return victim
 
@@ -180,10 +188,16 @@ class PlantedLinks(HostileCase):
         self.run_cli("merge", out, *paths, "--quiet")
         self.check(out, victim)
 
-    def test_a_link_at_the_checkpoint_name_is_refused_on_resume(self):
+    def test_a_link_at_the_checkpoint_name_is_refused(self):
         out = self.path("r.h5")
-        self.plant(out)  # a link at r.h5.partial among them
-        self.refused(["run", *SMALL, "--resume", "--out", out], out + ".partial")
+        victim = self.plant(out)
+        os.symlink(victim, out + ".partial")
+        for extra in ([], ["--resume"]):
+            with self.subTest(extra=extra):
+                self.refused(["run", *SMALL, *extra, "--out", out],
+                             out + ".partial exists and is a symbolic link")
+                self.refused(["sweep", "--sweep", "bias=1.5,1.9", *SMALL, *extra, "--out", out],
+                             out + ".partial exists and is a symbolic link")
 
 
 class ForeignPartial(HostileCase):
