@@ -64,6 +64,19 @@ std::string default_out(const Invocation& inv) {
 
 } // namespace
 
+void agree_on_errors(const std::function<void()>& f) {
+  std::exception_ptr error;
+  try {
+    f();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (parallel::any_rank(error != nullptr)) {
+    if (error) std::rethrow_exception(error);
+    throw std::runtime_error("another MPI rank failed");
+  }
+}
+
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
                                 : compute_slice_as<float>(c, mesh, points);

@@ -51,8 +51,11 @@ void note_replaced(bool existed, const std::string& path, bool quiet);
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);
 
-/// MPI agreement and merging live in the run component (run/ranks.hpp).
-using run::agree_on_errors;
+/// Runs @p f on every rank; if it throws on any rank, every rank throws (the failing ones their
+/// own exception, the others a runtime_error) before any other collective call is made.
+void agree_on_errors(const std::function<void()>& f);
+
+/// The MPI merge of a mesh run lives in the run component (run/ranks.hpp).
 using run::merge_ranks;
 
 } // namespace spikemesh::cli

@@ -1,26 +1,10 @@
 /// @file ranks.cpp
-/// @brief Error agreement and the rank-order merge (ranks.hpp).
+/// @brief The rank-order merge (ranks.hpp).
 #include "ranks.hpp"
 
 #include "spikemesh/parallel.hpp"
 
-#include <exception>
-#include <stdexcept>
-
 namespace spikemesh::run {
-
-void agree_on_errors(const std::function<void()>& f) {
-  std::exception_ptr error;
-  try {
-    f();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (parallel::any_rank(error != nullptr)) {
-    if (error) std::rethrow_exception(error);
-    throw std::runtime_error("another MPI rank failed");
-  }
-}
 
 void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole,
                  const std::pair<double, double>& train) {
