@@ -65,11 +65,13 @@ RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const Run
   out.next = b;
   out.complete = b >= out.range.end;
   const auto t1 = std::chrono::steady_clock::now();
-  out.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  out.wall_seconds = std::chrono::duration<double>(t1 - t0).count() +
+                     (opt.resume_state ? opt.resume_elapsed_seconds : 0.0);
   out.points_per_second =
       out.wall_seconds > 0 ? static_cast<double>(b - out.range.begin) / out.wall_seconds : 0.0;
-  out.results =
-      finalize(out.total, c, mesh, problem.stats, training_error_in(c, problem.precision));
+  if (!out.complete) return out; // stopped: the caller keeps the state, not the statistics
+  out.results = finalize(out.total, c, mesh, problem.stats,
+                         opt.train ? *opt.train : training_error_in(c, problem.precision));
   return out;
 }
 

@@ -14,7 +14,9 @@
 
 #include "progress.hpp"
 #include "report.hpp"
-#include "signals.hpp"
+#include "run/mesh_run.hpp"
+#include "run/output_file.hpp"
+#include "run/run_control.hpp"
 
 #include <omp.h>
 
@@ -26,6 +28,7 @@
 #include <memory>
 #include <numeric>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace spikemesh::cli {
@@ -74,35 +77,18 @@ void agree_on_errors(const std::function<void()>& f) {
   }
 }
 
-void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole) {
-  if (parallel::size() == 1) return;
-  const Accumulator total = parallel::merge_on_root(r.total);
-  const double wall = parallel::max_over_ranks(r.wall_seconds);
-  if (parallel::rank() != 0) return;
-  r.total = total;
-  r.range = whole;
-  r.next = whole.end;
-  r.wall_seconds = wall;
-  r.points_per_second = wall > 0 ? static_cast<double>(total.scalar.points) / wall : 0.0;
-  r.results = finalize(total, c, mesh, r.stats, training_error_in(c, r.precision));
-}
-
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
                                 : compute_slice_as<float>(c, mesh, points);
 }
 
 bool output_exists(const std::string& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0) return false;
-  if (!S_ISREG(st.st_mode)) {
-    throw InvalidParameter("out", path + " exists and is not a regular file (" +
-                                      (S_ISDIR(st.st_mode)   ? "a folder"
-                                       : S_ISLNK(st.st_mode) ? "a symbolic link"
-                                                             : "a special file") +
-                                      "); spikemesh replaces only result files");
-  }
-  return true;
+  return run::check_output(path, "out");
+}
+
+std::string xdmf_sidecar(const std::string& path) {
+  const bool h5 = path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0;
+  return (h5 ? path.substr(0, path.size() - 3) : path) + ".xdmf";
 }
 
 void note_replaced(bool existed, const std::string& path, bool quiet) {
@@ -192,9 +178,11 @@ Prepared prepare_run(const Options& o) {
 /// --method certify: certified bounds and a sampled estimate instead of a mesh.
 int certify_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0;
-  const Case c = make_case(o);
+  run::arm_time_limit(o.time_limit);
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   const bool replacing = output_exists(out);
+  const run::ImmediateStop setup("case set-up");
+  const Case c = make_case(o);
   if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
   io::CertifyRecord rec;
   rec.c = &c;
@@ -217,6 +205,7 @@ int certify_command(const Options& o, const Invocation& inv) {
       phase = unit;
     }
     (*progress)(done, total);
+    run::block_done(); // a test stop point per batch of boxes or samples
   };
   const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, true);
   const bool exact_method = o.method == "exact";
@@ -232,11 +221,15 @@ int certify_command(const Options& o, const Invocation& inv) {
   if (exact_method) { // --method exact: the same options, plus a gap target and a time limit
     rec.options.target_rel_gap = o.target_rel_gap;
     rec.options.time_limit = o.time_limit;
-    rec.options.stop = [] { return stop_requested(); };
+    rec.options.stop = [] { return run::stop_requested(); };
+    // A stop ends the subdivision early: the bracket is written, valid but wider.
+    const run::CooperativeStop subdividing("the exact subdivision");
     rec.result = exact_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   } else {
+    const run::ImmediateStop certifying("certify");
     rec.result = certify_volume(c.network, c.network.in_dim, rec.lo, rec.hi, rec.options);
   }
+  const run::CooperativeStop writing("writing the result"); // a file is never left half
   rec.method = o.method;
   progress.reset(); // ends the progress line before the summary
   if (!rec.result.notice.empty() && !o.quiet && !o.json)
@@ -310,14 +303,20 @@ int run_command(const Options& o, const Invocation& inv) {
     }
   }
   if (o.method == "certify" || o.method == "exact") return certify_command(o, inv);
+  run::arm_time_limit(o.time_limit);
   // Agree on input errors across ranks before the first collective (no deadlocks).
   const std::string out_path = o.out.empty() ? default_out(inv) : o.out;
   Prepared prep;
   bool replacing = false;
-  agree_on_errors([&] {
-    prep = prepare_run(o);
-    replacing = output_exists(out_path);
-  });
+  {
+    const run::ImmediateStop phase("case set-up");
+    agree_on_errors([&] {
+      prep = prepare_run(o);
+      replacing = output_exists(out_path);
+      output_exists(out_path + ".partial"); // where checkpoints go
+      if (o.slice && prep.mesh.dim >= 2) output_exists(xdmf_sidecar(out_path));
+    });
+  }
   const Case& c = prep.c;
   const MeshSpec& mesh = prep.mesh;
   Evaluator& ev = *prep.ev;
@@ -330,107 +329,67 @@ int run_command(const Options& o, const Invocation& inv) {
                          "reproduce the base network (docs/math.md 5)\n");
   }
 
-  // The run's range: the whole mesh, or this shard's share of it (--shard i/N).
-  const index_t mesh_points = make_mesh_view(mesh).total;
-  const auto [shard_i, shard_n] = parse_shard(o.shard);
-  const IndexRange whole =
-      parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
-  const index_t block = driver_block_size(ev);
-  const Precision precision = resolve_precision(o.precision, c.slack);
-  const std::string fingerprint =
-      run_fingerprint(c, mesh, whole, precision_name(precision), ev.name(), block);
-
-  RunOptions ro;
-  ro.precision = precision;
-  ro.range = parallel::share(whole, block, parallel::rank(), parallel::size());
-  Checkpoint resumed;
-  if (o.resume) {
-    switch (io::partial_kind(out_path)) {
-    case io::PartialKind::Complete:
-      // The run finished; only the final rename was missed.
-      if (std::rename((out_path + ".partial").c_str(), out_path.c_str()) != 0) {
-        throw std::runtime_error("cannot rename " + out_path + ".partial");
-      }
-      if (!o.quiet) std::fprintf(stderr, "spikemesh: %s was already complete\n", out_path.c_str());
-      return 0;
-    case io::PartialKind::Checkpoint:
-      resumed = io::read_checkpoint(out_path);
-      if (resumed.fingerprint != fingerprint) {
-        throw InvalidFile(out_path + ".partial: checkpoint of a different run (" +
-                          fingerprint_difference(resumed.fingerprint, fingerprint) + ")");
-      }
-      ro.resume_state = &resumed.state;
-      ro.resume_next = resumed.next;
-      if (!o.quiet) {
-        std::fprintf(stderr, "spikemesh: resuming at index %lld of %lld\n",
-                     static_cast<long long>(resumed.next), static_cast<long long>(whole.end));
-      }
-      break;
-    case io::PartialKind::None:
-      if (!o.quiet)
-        std::fprintf(stderr, "spikemesh: no checkpoint %s.partial; starting at 0\n",
-                     out_path.c_str());
-      break;
-    }
-  }
-
-  const bool checkpointing = parallel::size() == 1;
-  install_stop_handlers();
-  const auto start = std::chrono::steady_clock::now();
-  auto last_checkpoint = start;
-  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
-  ro.after_block = [&](const Accumulator& state, index_t next) {
-    if (!checkpointing) return true;
-    const bool stop =
-        stop_requested() || (o.time_limit > 0 && seconds_since(start) >= o.time_limit);
-    if (stop || seconds_since(last_checkpoint) >= o.checkpoint_interval) {
-      if (next < whole.end) {
-        io::write_checkpoint(out_path, {fingerprint, whole, next, state,
-                                        resumed.elapsed_seconds + seconds_since(start)});
-      }
-      last_checkpoint = std::chrono::steady_clock::now();
-    }
-    return !stop;
-  };
+  // The run's range (this shard's share), precision and fingerprint; then resume, the
+  // training-error pass, the checkpointing evaluation and the MPI merge (host/run/mesh_run).
+  run::MeshRunSpec spec;
+  spec.c = &c;
+  spec.mesh = &mesh;
+  spec.ev = &ev;
+  spec.precision = o.precision;
+  std::tie(spec.shard_index, spec.shard_count) = parse_shard(o.shard);
+  spec.out = out_path;
+  spec.resume = o.resume;
+  spec.checkpoint_interval = o.checkpoint_interval;
+  spec.quiet = o.quiet;
+  const run::MeshRunPlan plan = run::plan_mesh_run(spec);
   const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
   if (mode.enabled && mode.plain) {
     const MeshView mv = make_mesh_view(mesh);
     std::fprintf(stderr, "spikemesh: plan: %.6g points (%lld^%d mesh%s), backend %s (%s), %s\n",
-                 static_cast<double>(whole.size()), static_cast<long long>(mv.points_per_axis[0]),
-                 mesh.dim, o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
-                 ev.device().c_str(), precision_name(precision).c_str());
+                 static_cast<double>(plan.whole.size()),
+                 static_cast<long long>(mv.points_per_axis[0]), mesh.dim,
+                 o.shard.empty() ? "" : (", shard " + o.shard).c_str(), ev.name().c_str(),
+                 ev.device().c_str(), precision_name(plan.precision).c_str());
   }
   ProgressLine progress(stderr, mode);
-  ro.progress = [&progress](index_t done, index_t total) { progress(done, total); };
-  RunOutput r = run_mesh(c, mesh, ev, ro);
+  const run::CooperativeStop phase("the mesh evaluation"); // and writing: never half a file
+  const run::MeshRunOutcome outcome = run::run_planned(
+      spec, plan, [&progress](index_t done, index_t total) { progress(done, total); });
   progress.finish();
-  if (!r.complete) {
+  const RunOutput& r = outcome.out;
+  switch (outcome.status) {
+  case run::MeshRunStatus::AlreadyComplete:
+    return 0;
+  case run::MeshRunStatus::Stopped:
+    std::fprintf(stderr, "spikemesh: stopped by %s at index %lld of %lld; nothing was written\n",
+                 run::stop_cause().c_str(), static_cast<long long>(r.next),
+                 static_cast<long long>(plan.whole.end));
+    return run::kExitStopped;
+  case run::MeshRunStatus::Checkpointed:
     std::fprintf(stderr,
-                 "spikemesh: stopped at index %lld of %lld; checkpoint in %s.partial; "
+                 "spikemesh: stopped by %s at index %lld of %lld; checkpoint in %s.partial; "
                  "continue with --resume\n",
-                 static_cast<long long>(r.next), static_cast<long long>(whole.end),
-                 out_path.c_str());
-    return 3;
+                 run::stop_cause().c_str(), static_cast<long long>(r.next),
+                 static_cast<long long>(plan.whole.end), out_path.c_str());
+    return run::kExitCheckpoint;
+  case run::MeshRunStatus::Complete:
+    break;
   }
-
-  merge_ranks(r, c, mesh, whole); // rank 0 finalizes and writes
-  if (!root) return 0;
+  if (!root) return 0; // rank 0 writes
 
   io::RunRecord rec;
   rec.c = &c;
   rec.mesh = mesh;
   rec.out = r;
+  rec.fingerprint = plan.fingerprint;
   io::ShardInfo shard;
   if (!o.shard.empty()) {
-    shard.index = shard_i;
-    shard.count = shard_n;
+    shard.index = spec.shard_index;
+    shard.count = spec.shard_count;
     shard.fingerprint =
-        run_fingerprint(c, mesh, {0, mesh_points}, precision_name(r.precision), "any", 0);
-    shard.parts.push_back({whole, mesh_points, r.total,
-                           finalize_inputs(c, mesh, r.stats, training_error_in(c, r.precision)),
-                           r.wall_seconds});
+        run_fingerprint(c, mesh, {0, plan.mesh_points}, precision_name(r.precision), "any", 0);
+    shard.parts.push_back({plan.whole, plan.mesh_points, r.total,
+                           finalize_inputs(c, mesh, r.stats, outcome.train), r.wall_seconds});
     rec.shard = &shard;
   }
   rec.prov = {inv.command_line, ev.name(), ev.device(), precision_name(r.precision),
@@ -463,7 +422,16 @@ int merge_command(const Options& o, const Invocation& inv) {
   const std::string out = o.merge_files.front();
   const std::vector<std::string> shards(o.merge_files.begin() + 1, o.merge_files.end());
   const bool replacing = output_exists(out);
-  const Results r = io::merge_shards(out, shards, {inv.command_line, "", "", "", 1});
+  for (const std::string& in : shards) {
+    if (run::same_file(in, out))
+      throw InvalidParameter("merge", "the output " + out + " is also an input (" + in +
+                                          "); merge into a new file");
+  }
+  const run::ImmediateStop phase("merge", "nothing was written");
+  const Results r = [&] {
+    const run::CooperativeStop writing("merge"); // reading and writing take moments
+    return io::merge_shards(out, shards, {inv.command_line, "", "", "", 1});
+  }();
   note_replaced(replacing, out, o.quiet);
   if (o.json) {
     RunOutput ro;
@@ -478,6 +446,7 @@ int merge_command(const Options& o, const Invocation& inv) {
 }
 
 int info_command(const Options& o) {
+  run::check_input(o.info_file, "info: the file"); // a FIFO or a device would hang or never end
   if (o.json) {
     std::printf("%s", io::describe_file_json(o.info_file).c_str());
     return 0;

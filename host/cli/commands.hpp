@@ -6,6 +6,7 @@
 #include "spikemesh/io/results_h5.hpp"
 
 #include "options.hpp"
+#include "run/ranks.hpp"
 
 #include <functional>
 #include <string>
@@ -35,10 +36,14 @@ MeshSpec resolve_mesh(const Options& o, const Case& c, double target_points);
 /// f on the plane of axes 0 and 1 through the box centre (--slice).
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p);
 
-/// Whether a result file already exists at @p path (it will be replaced). Throws
-/// InvalidParameter("out") when something that is not a regular file (a folder, a link, a
-/// device) is there: spikemesh never replaces one.
+/// run::check_output(@p path, "out") before any work: whether a result file already exists at
+/// @p path (it will be replaced). Throws InvalidParameter("out") when something that is not a
+/// regular file (a folder, a link, a FIFO, a device) is there, or when the folder is missing or
+/// unwritable.
 bool output_exists(const std::string& path);
+
+/// The XDMF sidecar of a result file with a slice (NAME.xdmf).
+std::string xdmf_sidecar(const std::string& path);
 
 /// After writing @p path: the one-line notice that an existing file was replaced.
 void note_replaced(bool existed, const std::string& path, bool quiet);
@@ -50,8 +55,7 @@ Case make_case(const Options& o);
 /// own exception, the others a runtime_error) before any other collective call is made.
 void agree_on_errors(const std::function<void()>& f);
 
-/// Merges the ranks' states of @p r on rank 0 in rank order and finalizes there (whole range,
-/// slowest rank's time). A no-op in a single process.
-void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole);
+/// The MPI merge of a mesh run lives in the run component (run/ranks.hpp).
+using run::merge_ranks;
 
 } // namespace spikemesh::cli

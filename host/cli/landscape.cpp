@@ -7,12 +7,14 @@
 
 #include "commands.hpp"
 #include "report.hpp"
+#include "run/run_control.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 
 namespace spikemesh::cli {
@@ -76,8 +78,11 @@ void project_global(io::LandscapeRecord& rec) {
 
 int landscape_command(const Options& o, const Invocation& inv) {
   if (parallel::rank() != 0) return 0; // landscapes are small: rank 0 alone computes and writes
+  run::arm_time_limit(o.time_limit);
   const std::string out = o.out.empty() ? "spikemesh-landscape.h5" : o.out;
   const bool replacing = output_exists(out);
+  // Nothing in a landscape can be resumed: a stop ends it at once with nothing written.
+  std::optional<run::ImmediateStop> computing(std::in_place, "landscape");
   const LandscapeCase c = o.landscape_case == "from-file"
                               ? case_from_file(o)
                               : make_landscape_case(o.landscape_case, o.cp.seed);
@@ -132,6 +137,8 @@ int landscape_command(const Options& o, const Invocation& inv) {
                 {"perturbations", std::to_string(o.perturbations)},
                 {"parameters", std::to_string(c.theta_star.size())}};
   if (c.name == "from-file") rec.config.emplace_back("network", o.cp.network_file);
+  computing.reset();
+  const run::CooperativeStop writing("writing the result"); // a file is never left half
   io::write_landscape(out, rec);
   note_replaced(replacing, out, o.quiet);
 

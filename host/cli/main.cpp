@@ -1,12 +1,13 @@
 /// @file main.cpp
 /// @brief spikemesh entry point: parse, dispatch, map exceptions to exit codes
-/// (0 ok, 2 invalid input, 1 runtime failure, 3 stopped with a checkpoint).
+/// (run/run_control.hpp: 0 ok, 1 runtime failure, 2 invalid input, 3 stopped with a checkpoint,
+/// 4 stopped with nothing written).
 #include "spikemesh/errors.hpp"
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
-#include "signals.hpp"
+#include "run/run_control.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -103,7 +104,7 @@ int run_main(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  spikemesh::cli::install_stop_handlers(); // a stop signal at any moment ends with a checkpoint
+  spikemesh::run::install_stop_handlers(); // host/run/run_control.hpp: every phase honours a stop
   spikemesh::parallel::init(&argc, &argv);
   const int code = run_main(argc, argv);
   spikemesh::parallel::finalize();

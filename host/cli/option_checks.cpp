@@ -213,7 +213,7 @@ std::vector<std::string> unused_option_notes(const CLI::App& app, const Options&
                            : ""));
     } else if (!extended && in(depth_only, name)) {
       notes.push_back(labels[i] + " is not used without --extra-depth (the depth extension)");
-    } else if (certify && in(mesh_only, name) && !(exact && name == "time-limit")) {
+    } else if (certify && in(mesh_only, name) && name != "time-limit") { // every method stops
       notes.push_back("--" + name + " is not used by --method " + o.method +
                       " (it bounds boxes of the --box instead of evaluating a mesh)");
     } else if (!certify && in(certify_only, name) && app.get_option_no_throw("--method")) {

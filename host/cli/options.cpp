@@ -228,15 +228,21 @@ void add_shard(CLI::App& app, Options& o) {
       ->group(kBatchGroup);
 }
 
+void add_time_limit(CLI::App& app, Options& o, const char* group, const char* help) {
+  app.add_option("--time-limit", o.time_limit, dflt(help, "0"))
+      ->check(CLI::NonNegativeNumber)
+      ->group(group);
+}
+
 void add_checkpoints(CLI::App& app, Options& o) {
   const char* g = kBatchGroup;
-  app.add_flag("--resume", o.resume, "continue an interrupted run from OUT.partial")->group(g);
-  app.add_option("--time-limit", o.time_limit,
-                 dflt("stop cleanly after this many seconds: checkpoint to OUT.partial, exit 3 "
-                      "(0 = none)",
-                      "0"))
-      ->check(CLI::NonNegativeNumber)
+  app.add_flag("--resume", o.resume,
+               "continue an interrupted run or sweep from OUT.partial (its fingerprint checked)")
       ->group(g);
+  add_time_limit(app, o, g,
+                 "stop cleanly after this many seconds: a mesh run or sweep checkpoints to "
+                 "OUT.partial and exits 3, --method exact writes its wider bracket, anything "
+                 "else exits 4 with nothing written (0 = none)");
   app.add_option("--checkpoint-interval", o.checkpoint_interval,
                  dflt("seconds between checkpoints to OUT.partial (0: after every block)", "60"))
       ->check(CLI::NonNegativeNumber)
@@ -325,7 +331,8 @@ void add_run_options(CLI::App& app, Options& o, const std::string& default_out) 
 /// Exit codes, for every footer.
 const char* kExitCodes = "Exit codes: 0 ok, 1 runtime failure, 2 invalid input (one line naming "
                          "the option; no file),\n"
-                         "            3 stopped with a checkpoint (continue with --resume)";
+                         "            3 stopped with a checkpoint (continue with --resume),\n"
+                         "            4 stopped by a signal or --time-limit with nothing written";
 
 } // namespace
 
@@ -355,6 +362,7 @@ void add_options(CLI::App& app, Options& o) {
   add_mesh(*sweep, o, "about 1e8 points (1e9 on GPU) shared by the rows");
   add_execution(*sweep, o, true);
   add_shard(*sweep, o);
+  add_checkpoints(*sweep, o);
   add_progress(*sweep, o);
   add_output(*sweep, o, "spikemesh-sweep.h5");
   add_config(*sweep, o);
@@ -402,6 +410,9 @@ void add_options(CLI::App& app, Options& o) {
   land->add_option("--seed", o.cp.seed, dflt("seed of the random directions and case data", "1"))
       ->group(lg);
   add_execution(*land, o, false);
+  add_time_limit(*land, o, kOutputGroup,
+                 "stop after this many seconds: exit 4, nothing written "
+                 "(0 = none)");
   add_output(*land, o, "spikemesh-landscape.h5");
   add_config(*land, o);
   land->footer(std::string("Example: spikemesh landscape --case sigmoid-three-point --range 3\n") +

@@ -8,6 +8,8 @@
 
 #include "commands.hpp"
 #include "report.hpp"
+#include "run/output_file.hpp"
+#include "run/run_control.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -137,6 +139,11 @@ int suite_command(const Options& o, const Invocation& inv) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     throw InvalidParameter("out", "cannot create folder " + dir);
   }
+  for (const char* name : {"/suite.h5", "/report.md"}) // a usable folder, before any work
+    run::check_output(dir + name);
+  run::arm_time_limit(o.time_limit);
+  const run::ImmediateStop phase("the suite", "the case files written so far are complete; "
+                                              "suite.h5 and report.md were not written");
   std::string notice;
   auto ev = make_evaluator(o.backend, o.threads, &notice);
   if (!notice.empty() && !o.quiet) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
@@ -267,7 +274,7 @@ int suite_command(const Options& o, const Invocation& inv) {
                    "tools/plot.py are needed (SPIKEMESH_TOOLS names the tools folder).\n";
   }
 
-  std::ofstream report(dir + "/report.md");
+  std::ostringstream report; // written whole through the output-file protocol
   report << "# spikemesh suite" << (quick ? " (quick)" : "") << "\n\n"
          << "Command: `" << inv.command_line << "`  \nBackend: " << ev->name() << " ("
          << ev->device() << ")  \nCases: " << cs.size() << ", failures: " << failures
@@ -282,7 +289,8 @@ int suite_command(const Options& o, const Invocation& inv) {
             "mesh cell: the mesh sees nothing, and only the bound keeps the case honest.\n\n"
          << table.str() << "\n"
          << figures;
-  report.close();
+  const std::string text = report.str();
+  run::publish(dir + "/report.md", text.data(), text.size());
   if (!o.quiet) {
     std::printf("wrote %s/suite.h5 and %s/report.md: %zu cases, %d failures\n", dir.c_str(),
                 dir.c_str(), cs.size(), failures);

@@ -9,12 +9,14 @@
 #include "commands.hpp"
 #include "progress.hpp"
 #include "report.hpp"
-#include "signals.hpp"
+#include "run/mesh_job.hpp"
+#include "run/run_control.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <unistd.h>
 
 namespace spikemesh::cli {
@@ -76,8 +78,15 @@ int sweep_command(const Options& o, const Invocation& inv) {
   std::string notice;
   const std::string out_path = o.out.empty() ? "spikemesh-sweep.h5" : o.out;
   bool replacing = false;
+  run::arm_time_limit(o.time_limit);
+  std::optional<run::ImmediateStop> setup(std::in_place, "case set-up");
   agree_on_errors([&] {
     replacing = output_exists(out_path);
+    output_exists(out_path + ".partial"); // where checkpoints go
+    if (parallel::size() > 1 && (o.resume || o.time_limit > 0)) {
+      throw InvalidParameter(o.resume ? "resume" : "time-limit",
+                             "checkpointing needs a single process (run without mpirun)");
+    }
     for (std::size_t r = 0; r < rows; ++r) {
       Options ro = o;
       std::size_t rest = r;
@@ -111,6 +120,51 @@ int sweep_command(const Options& o, const Invocation& inv) {
     std::fprintf(stderr, "spikemesh: plan: %zu rows, %.6g points in all, backend %s (%s)\n", rows,
                  points / shard_n, ev->name().c_str(), ev->device().c_str());
   }
+  // Every row's range and fingerprint; a checkpoint of row r names the whole sweep too.
+  const index_t block = driver_block_size(*ev);
+  std::vector<IndexRange> wholes;
+  std::vector<Precision> precisions_used;
+  std::vector<std::string> fingerprints;
+  std::uint64_t sweep_hash = 14695981039346656037ull;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const index_t mesh_points = make_mesh_view(meshes[r]).total;
+    wholes.push_back(parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n));
+    precisions_used.push_back(resolve_precision(row_opts[r].precision, cases[r].slack));
+    fingerprints.push_back(run_fingerprint(cases[r], meshes[r], wholes[r],
+                                           precision_name(precisions_used[r]), ev->name(), block));
+    sweep_hash = fnv1a64(fingerprints[r].data(), fingerprints[r].size(), sweep_hash);
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    fingerprints[r] += "sweep_rows=" + std::to_string(rows) +
+                       ";sweep_hash=" + std::to_string(sweep_hash) + ";row=" + std::to_string(r) +
+                       ";";
+  }
+  // The training errors (quadratic in the training set): before any row, nothing written yet.
+  std::vector<std::pair<double, double>> trains;
+  {
+    const run::ImmediateStop phase("the training-error pass");
+    for (std::size_t r = 0; r < rows; ++r)
+      trains.push_back(training_error_in(cases[r], precisions_used[r]));
+  }
+  run::ResumePoint resume;
+  if (o.resume) {
+    resume = run::find_resume(out_path, "", o.quiet); // a complete sweep partial: unverifiable
+    if (resume.checkpoint) {
+      if (resume.rows.size() >= rows)
+        throw InvalidFile(out_path + ".partial: more finished rows than this sweep has");
+      for (std::size_t r = 0; r < resume.rows.size(); ++r)
+        run::check_fingerprint(out_path, resume.rows[r].fingerprint, fingerprints[r]);
+      run::check_fingerprint(out_path, resume.state.fingerprint, fingerprints[resume.rows.size()]);
+      if (!o.quiet) {
+        std::fprintf(stderr, "spikemesh: resuming the sweep at row %zu of %zu (index %lld)\n",
+                     resume.rows.size() + 1, rows, static_cast<long long>(resume.state.next));
+      }
+    }
+  }
+  setup.reset();
+  const run::CooperativeStop phase("the sweep"); // stops at a block with a checkpoint
+  std::vector<Checkpoint> finished = resume.rows;
+
   io::ShardInfo shard;
   shard.index = shard_i;
   shard.count = shard_n;
@@ -121,31 +175,55 @@ int sweep_command(const Options& o, const Invocation& inv) {
   std::vector<std::string> precisions;
   std::vector<std::string> json_rows;
   for (std::size_t r = 0; r < rows; ++r) {
-    RunOptions ropt;
-    ropt.precision = o.precision;
     const index_t mesh_points = make_mesh_view(meshes[r]).total;
-    const IndexRange whole =
-        parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
-    ropt.range = parallel::share(whole, driver_block_size(*ev), parallel::rank(), parallel::size());
+    const IndexRange whole = wholes[r];
+    run::MeshJob job;
+    job.c = &cases[r];
+    job.mesh = &meshes[r];
+    job.ev = ev.get();
+    job.options.precision = precisions_used[r];
+    job.options.range = parallel::share(whole, block, parallel::rank(), parallel::size());
+    job.options.train = &trains[r];
+    job.whole = whole;
+    job.fingerprint = fingerprints[r];
+    job.checkpointing = parallel::size() == 1;
+    job.checkpoint_interval = o.checkpoint_interval;
+    if (r < resume.rows.size()) {
+      job.resume = &resume.rows[r]; // finished: only finalized again
+    } else if (resume.checkpoint && r == resume.rows.size()) {
+      job.resume = &resume.state;
+    }
+    job.save = [&](const Checkpoint& cp) { io::write_checkpoint(out_path, cp, finished); };
     ProgressLine progress(stderr, mode);
-    ropt.progress = [&progress](index_t done, index_t total) { progress(done, total); };
-    ropt.after_block = [](const Accumulator&, index_t) { return !stop_requested(); };
-    RunOutput out = run_mesh(cases[r], meshes[r], *ev, ropt);
+    job.options.progress = [&progress](index_t done, index_t total) { progress(done, total); };
+    RunOutput out = run::run_job(job);
     progress.finish();
     if (!out.complete) {
-      if (root)
-        std::fprintf(stderr, "spikemesh: sweep interrupted at row %zu; nothing written\n", r + 1);
-      return 3;
+      if (!root) return job.checkpointing ? run::kExitCheckpoint : run::kExitStopped;
+      if (!job.checkpointing) {
+        std::fprintf(stderr,
+                     "spikemesh: sweep stopped by %s in row %zu of %zu; nothing was "
+                     "written\n",
+                     run::stop_cause().c_str(), r + 1, rows);
+        return run::kExitStopped;
+      }
+      std::fprintf(stderr,
+                   "spikemesh: sweep stopped by %s in row %zu of %zu (%zu rows finished); "
+                   "checkpoint in %s.partial; continue with --resume\n",
+                   run::stop_cause().c_str(), r + 1, rows, finished.size(), out_path.c_str());
+      return run::kExitCheckpoint;
     }
-    merge_ranks(out, cases[r], meshes[r], whole); // every rank's rows; rank 0 keeps the merge
+    if (r >= finished.size())
+      finished.push_back({fingerprints[r], whole, whole.end, out.total, out.wall_seconds});
+    merge_ranks(out, cases[r], meshes[r], whole,
+                trains[r]); // every rank's rows; rank 0 keeps the merge
     if (!o.shard.empty() && root) {
       const std::string fp = run_fingerprint(cases[r], meshes[r], {0, mesh_points},
                                              precision_name(out.precision), "any", 0);
       if (r == 0) shard.fingerprint = fp;
       rows_hash = fnv1a64(fp.data(), fp.size(), rows_hash);
       shard.parts.push_back({whole, mesh_points, out.total,
-                             finalize_inputs(cases[r], meshes[r], out.stats,
-                                             training_error_in(cases[r], out.precision)),
+                             finalize_inputs(cases[r], meshes[r], out.stats, trains[r]),
                              out.wall_seconds});
     }
     if (!root) continue;

@@ -24,9 +24,14 @@ void write_slices(hid_t file, const std::vector<Slice>& slices);
 /// integer parameters as int64, everything else as float64.
 void write_sweep_column(hid_t group, const std::string& name, const std::vector<double>& values);
 
-/// Builds the file in memory (@p body) and writes it to @p target via target.tmp + rename.
+/// Digest of a shard: its header, every part (range, totals, time, every finalize input, the
+/// state) and the attributes of /config and /mesh of @p file (which must already be written).
+/// Stored as /shard@digest; merge refuses a shard whose digest does not match.
+std::uint64_t shard_digest(hid_t file, const ShardInfo& info, const std::string& kind);
+
+/// Builds the file in memory (@p body) and publishes it at @p target (run/output_file.hpp).
 void write_via_tmp(const std::string& target, const std::function<void(hid_t)>& body);
-/// write_via_tmp to path.partial, then rename to @p path.
+/// write_via_tmp to @p path, then removes a stale checkpoint path.partial.
 void atomic_write(const std::string& path, const std::function<void(hid_t)>& body);
 
 } // namespace spikemesh::io::detail

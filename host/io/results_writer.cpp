@@ -5,7 +5,9 @@
 
 #include "h5_handles.hpp"
 #include "h5_writers.hpp"
+#include "run/output_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -153,8 +155,70 @@ void write_results(hid_t file, const RunOutput& out, const std::string& oracle_s
   h5::write_dataset(e.id(), "max_abs_error", mx);
 }
 
+namespace {
+
+/// Every attribute of @p group, in name order, as name, then text or the values as doubles.
+std::uint64_t attributes_digest(hid_t file, const char* group, std::uint64_t h) {
+  h = fnv1a64(group, std::strlen(group), h);
+  if (!h5::exists(file, group)) return h;
+  const Handle g = h5::open_group(file, group);
+  H5O_info_t info;
+  h5::check(H5Oget_info(g.id(), &info), "info of " + std::string(group));
+  for (hsize_t i = 0; i < info.num_attrs; ++i) {
+    const Handle a = h5::checked(
+        H5Aopen_by_idx(g.id(), ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT, H5P_DEFAULT),
+        H5Aclose, "attribute of " + std::string(group));
+    char name[256] = {};
+    H5Aget_name(a.id(), sizeof name - 1, name);
+    h = fnv1a64(name, std::strlen(name) + 1, h);
+    const Handle t = h5::checked(H5Aget_type(a.id()), H5Tclose, "type");
+    if (H5Tget_class(t.id()) == H5T_STRING) {
+      const std::string v = h5::read_string_attr(g.id(), name);
+      h = fnv1a64(v.data(), v.size() + 1, h);
+      continue;
+    }
+    const Handle sp = h5::checked(H5Aget_space(a.id()), H5Sclose, "space");
+    const hssize_t n = H5Sget_simple_extent_npoints(sp.id());
+    std::vector<double> v(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
+    if (!v.empty())
+      h5::check(H5Aread(a.id(), H5T_NATIVE_DOUBLE, v.data()), "read " + std::string(name));
+    h = fnv1a64(v.data(), v.size() * sizeof(double), h);
+  }
+  return h;
+}
+
+} // namespace
+
+std::uint64_t shard_digest(hid_t file, const ShardInfo& info, const std::string& kind) {
+  std::uint64_t h = fnv1a64(kind.data(), kind.size() + 1);
+  h = fnv1a64(info.fingerprint.data(), info.fingerprint.size() + 1, h);
+  const std::int64_t head[3] = {info.index, info.count,
+                                static_cast<std::int64_t>(info.parts.size())};
+  h = fnv1a64(head, sizeof head, h);
+  for (const ShardPart& p : info.parts) {
+    const FinalizeInputs& in = p.inputs;
+    const Oracle& o = in.oracle;
+    const std::int64_t ints[5] = {p.range.begin, p.range.end, p.total,
+                                  in.task == Task::Approximate ? 1 : 0, in.unit_box ? 1 : 0};
+    h = fnv1a64(ints, sizeof ints, h);
+    const double reals[17] = {p.wall_seconds, in.box_volume,     in.stats.tau,   in.stats.f_lo,
+                              in.stats.f_hi,  in.stats.dist_max, in.train.first, in.train.second,
+                              o.spike_volume, o.accuracy,        o.f_integral,   o.f_sq_integral,
+                              o.l1_error,     o.l2_error,        o.linf_error,   o.rel_l2_error,
+                              o.train_loss};
+    h = fnv1a64(reals, sizeof reals, h);
+    h = fnv1a64(o.source.data(), o.source.size() + 1, h);
+    h = fnv1a64(&p.state, sizeof(Accumulator), h);
+  }
+  for (const char* g : {"config", "mesh"})
+    h = attributes_digest(file, g, h);
+  return h;
+}
+
 void write_shard(hid_t file, const ShardInfo& info, const std::string& kind) {
+  const std::string digest = std::to_string(shard_digest(file, info, kind));
   const Handle g = h5::create_group(file, "shard");
+  h5::write_attr(g.id(), "digest", digest);
   h5::write_attr(g.id(), "index", static_cast<std::int64_t>(info.index));
   h5::write_attr(g.id(), "count", static_cast<std::int64_t>(info.count));
   h5::write_attr(g.id(), "kind", kind);
@@ -232,10 +296,10 @@ std::string sidecar_path(const std::string& path) {
   return stem + ".xdmf";
 }
 
-/// Writes the file @p target through target + ".tmp" and a rename: a kill or an error leaves
-/// whatever was at @p target (a checkpoint, say) untouched, or replaces it whole. The file is
-/// built in memory and written with checked plain I/O (a full disk is our error message, never
-/// a crash inside the HDF5 library), then synced before the rename.
+/// Builds the file in memory (@p body) and hands its bytes to the output-file protocol
+/// (host/run/output_file.hpp): an exclusive temporary unique to this process, synced, renamed
+/// over @p target. A kill or an error leaves whatever was at @p target untouched; a full disk
+/// is our error message, never a crash inside the HDF5 library.
 void write_via_tmp(const std::string& target, const std::function<void(hid_t)>& body) {
   std::vector<unsigned char> image;
   {
@@ -243,51 +307,18 @@ void write_via_tmp(const std::string& target, const std::function<void(hid_t)>& 
     body(f.id());
     image = h5::file_image(f.id());
   }
-  const std::string tmp = target + ".tmp";
-  std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  if (!out) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
-  const bool written = std::fwrite(image.data(), 1, image.size(), out) == image.size() &&
-                       std::fflush(out) == 0 && fsync(fileno(out)) == 0;
-  const int err = errno;
-  if (std::fclose(out) != 0 || !written) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(written ? errno : err));
-  }
-  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + target);
-  }
+  run::publish(target, image.data(), image.size());
 }
 
-/// Writes @p path via path.partial: @p body fills the file, which becomes path.partial when
-/// complete and is then renamed to @p path. A reader never sees a half file at @p path.
+/// write_via_tmp to @p path; a checkpoint of the same name (path.partial) is then stale and
+/// removed. A reader never sees a half file at @p path.
 void atomic_write(const std::string& path, const std::function<void(hid_t)>& body) {
-  const std::string partial = path + ".partial";
-  write_via_tmp(partial, body);
-  // Fault-injection for the kill-during-write test (tests/cli): never set in normal use.
-  if (const char* pause = std::getenv("SPIKEMESH_TEST_PAUSE_BEFORE_RENAME")) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(pause)));
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    throw std::runtime_error("cannot rename " + partial + " to " + path);
-  }
+  write_via_tmp(path, body);
+  run::remove_regular(path + ".partial");
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream f(partial);
-    f << text;
-    if (!f.flush()) {
-      std::remove(partial.c_str());
-      throw std::runtime_error("cannot write " + partial);
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    throw std::runtime_error("cannot rename " + partial);
-  }
+  run::publish(path, text.data(), text.size());
 }
 
 } // namespace detail
@@ -333,6 +364,7 @@ std::string xdmf_for_slice(const std::string& h5_name, const Slice& s) {
 void write_run(const std::string& path, const RunRecord& rec) {
   atomic_write(path, [&](hid_t f) {
     write_root(f, rec.prov);
+    if (!rec.fingerprint.empty()) h5::write_attr(f, "run_fingerprint", rec.fingerprint);
     write_config(f, *rec.c);
     write_network(f, rec.c->network);
     write_training(f, rec.c->training);
@@ -528,20 +560,37 @@ void write_landscape(const std::string& path, const LandscapeRecord& rec) {
   });
 }
 
-void write_checkpoint(const std::string& path, const Checkpoint& cp) {
+namespace {
+
+void write_checkpoint_group(hid_t parent, const char* name, const Checkpoint& cp) {
+  const Handle g = h5::create_group(parent, name);
+  h5::write_attr(g.id(), "fingerprint", cp.fingerprint);
+  h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(cp.range.begin));
+  h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(cp.range.end));
+  h5::write_attr(g.id(), "next_index", static_cast<std::int64_t>(cp.next));
+  h5::write_attr(g.id(), "elapsed_seconds", cp.elapsed_seconds);
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(&cp.state);
+  std::vector<std::int32_t> state(bytes, bytes + sizeof(Accumulator));
+  h5::write_dataset(g.id(), "state", state);
+  h5::write_attr(g.id(), "checksum", std::to_string(checkpoint_checksum(cp)));
+}
+
+} // namespace
+
+void write_checkpoint(const std::string& path, const Checkpoint& cp,
+                      const std::vector<Checkpoint>& finished) {
   write_via_tmp(path + ".partial", [&](hid_t f) {
     h5::write_attr(f, "spikemesh_version", std::string(SPIKEMESH_VERSION));
     h5::write_attr(f, "status", std::string("checkpoint"));
-    const Handle g = h5::create_group(f, "checkpoint");
-    h5::write_attr(g.id(), "fingerprint", cp.fingerprint);
-    h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(cp.range.begin));
-    h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(cp.range.end));
-    h5::write_attr(g.id(), "next_index", static_cast<std::int64_t>(cp.next));
-    h5::write_attr(g.id(), "elapsed_seconds", cp.elapsed_seconds);
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(&cp.state);
-    std::vector<std::int32_t> state(bytes, bytes + sizeof(Accumulator));
-    h5::write_dataset(g.id(), "state", state);
-    h5::write_attr(g.id(), "checksum", std::to_string(checkpoint_checksum(cp)));
+    write_checkpoint_group(f, "checkpoint", cp);
+    if (finished.empty()) return;
+    const Handle rows = h5::create_group(f, "finished_rows");
+    h5::write_attr(rows.id(), "count", static_cast<std::int64_t>(finished.size()));
+    for (std::size_t i = 0; i < finished.size(); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "row_%06zu", i);
+      write_checkpoint_group(rows.id(), name, finished[i]);
+    }
   });
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <sys/stat.h>
 
 namespace spikemesh::io {
 namespace {
@@ -21,6 +22,8 @@ struct ShardFile {
   int index = 0, count = 0;
   std::string fingerprint;
   std::vector<ShardPart> parts;
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
 
 double attr(hid_t g, const std::string& name, const std::string& path) {
@@ -92,6 +95,21 @@ ShardFile read_shard(const std::string& path) {
       }
       s.parts.push_back(p);
     }
+    ShardInfo info;
+    info.index = s.index;
+    info.count = s.count;
+    info.fingerprint = s.fingerprint;
+    info.parts = s.parts;
+    if (h5::read_string_attr(g.id(), "digest") !=
+        std::to_string(detail::shard_digest(f.id(), info, s.kind))) {
+      throw InvalidFile(path + ": /shard@digest does not match the shard's attributes, /config "
+                               "or /mesh (edited or corrupted)");
+    }
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) {
+      s.dev = st.st_dev;
+      s.ino = st.st_ino;
+    }
   } catch (const InvalidFile&) {
     throw;
   } catch (const std::exception& e) {
@@ -161,6 +179,46 @@ RunOutput output_of(const ShardPart& p) {
   return r;
 }
 
+/// Each shard exactly once: no file twice (under any name), no index twice, none missing
+/// (empty shards included: the tiling check cannot see them).
+void check_each_shard_once(const std::vector<ShardFile>& files) {
+  const ShardFile& first = files.front();
+  if (first.count < 1 || static_cast<std::size_t>(first.count) > files.size()) {
+    throw InvalidParameter("merge", std::to_string(first.count) + " shards make up the run of " +
+                                        first.path + ", " + std::to_string(files.size()) +
+                                        " given (give every shard file, empty ones included)");
+  }
+  std::vector<const ShardFile*> by_index(static_cast<std::size_t>(std::max(first.count, 0)),
+                                         nullptr);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const ShardFile& f = files[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (files[j].dev == f.dev && files[j].ino == f.ino)
+        throw InvalidParameter("merge", f.path + " is given twice (also as " + files[j].path + ")");
+    }
+    if (f.count != first.count || f.index < 0 || f.index >= f.count) {
+      throw InvalidFile(f.path + ": shard " + std::to_string(f.index) + "/" +
+                        std::to_string(f.count) + " does not belong to a " +
+                        std::to_string(first.count) + "-shard run like " + first.path);
+    }
+    const ShardFile*& slot = by_index[static_cast<std::size_t>(f.index)];
+    if (slot) {
+      throw InvalidParameter("merge", "shard " + std::to_string(f.index) + "/" +
+                                          std::to_string(f.count) + " is given twice (" +
+                                          slot->path + " and " + f.path + ")");
+    }
+    slot = &f;
+  }
+  for (std::size_t k = 0; k < by_index.size(); ++k) {
+    if (!by_index[k]) {
+      throw InvalidParameter("merge", "shard " + std::to_string(k) + "/" +
+                                          std::to_string(first.count) + " is missing (give all " +
+                                          std::to_string(first.count) +
+                                          " shard files, empty ones included)");
+    }
+  }
+}
+
 } // namespace
 
 Results merge_shards(const std::string& out, const std::vector<std::string>& shards,
@@ -182,6 +240,7 @@ Results merge_shards(const std::string& out, const std::vector<std::string>& sha
   std::vector<ShardPart> merged;
   for (std::size_t k = 0; k < first.parts.size(); ++k)
     merged.push_back(merge_part(files, k));
+  check_each_shard_once(files);
   std::vector<RunOutput> outputs;
   for (const ShardPart& p : merged)
     outputs.push_back(output_of(p));

@@ -23,6 +23,12 @@ struct RunOptions {
   /// Resume: the merged state of [range.begin, resume_next) from an earlier run (checkpoint).
   const Accumulator* resume_state = nullptr;
   index_t resume_next = -1;
+  /// Resume: seconds the earlier runs spent on [range.begin, resume_next); added to wall_seconds
+  /// (and so to points_per_second) of the result.
+  double resume_elapsed_seconds = 0.0;
+  /// The training error (training_error_in()) when the caller computed it beforehand (in a phase
+  /// a signal may interrupt); else the driver computes it after the mesh.
+  const std::pair<double, double>* train = nullptr;
   /// Called after each block with (merged state, next index); returning false stops the run at
   /// this block boundary (time limit, signal). May be empty.
   std::function<bool(const Accumulator&, index_t)> after_block;
@@ -35,10 +41,10 @@ struct RunOutput {
   Precision precision = Precision::Float; ///< resolved
   StatsConfig stats;
   IndexRange range;
-  index_t next = 0;     ///< first index not evaluated (range.end when complete)
-  bool complete = true; ///< false when after_block stopped the run
-  double wall_seconds = 0.0;
-  double points_per_second = 0.0;
+  index_t next = 0;               ///< first index not evaluated (range.end when complete)
+  bool complete = true;           ///< false when after_block stopped the run
+  double wall_seconds = 0.0;      ///< this run's time plus resume_elapsed_seconds
+  double points_per_second = 0.0; ///< points of [range.begin, next) / wall_seconds
 };
 
 /// Evaluates @p c over @p mesh with @p ev (prepares it) and finalizes the statistics.

@@ -4,6 +4,7 @@
 Run by ctest (tests/CMakeLists.txt) as /usr/bin/python3 -m unittest, one class per ctest test.
 SPIKEMESH_BIN names the binary; SPIKEMESH_SOURCE_DIR the project root (for tools/).
 """
+import glob
 import json
 import math
 import os
@@ -340,9 +341,9 @@ class KillDuringWrite(CliCase):
                                 cwd=self.dir, env={**os.environ,
                                                    "SPIKEMESH_TEST_PAUSE_BEFORE_RENAME": "30"})
         deadline = time.time() + 60
-        while not os.path.exists(out + ".partial") and time.time() < deadline:
+        while not glob.glob(out + ".tmp-*") and time.time() < deadline:
             time.sleep(0.05)
-        self.assertTrue(os.path.exists(out + ".partial"))
+        self.assertTrue(glob.glob(out + ".tmp-*"))  # the temporary, complete before the pause
         time.sleep(0.2)  # inside the pause: the file is fully written but not renamed
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -59,6 +59,7 @@ struct RunRecord {
   Provenance prov;
   std::vector<Slice> slices;
   const ShardInfo* shard = nullptr; ///< set for --shard runs
+  std::string fingerprint;          ///< run_fingerprint() of the run (/@run_fingerprint)
 };
 
 /// A sweep: one row per parameter combination, each column a dataset of /sweep.
@@ -98,12 +99,21 @@ void write_sweep(const std::string& path, const SweepRecord& rec);
 
 /// Writes the checkpoint of the run whose result goes to @p path into path + ".partial"
 /// (atomically: a kill while writing leaves the previous checkpoint intact).
-void write_checkpoint(const std::string& path, const Checkpoint& cp);
+/// A sweep's checkpoint also holds its finished rows (@p finished, one per row, next = end).
+void write_checkpoint(const std::string& path, const Checkpoint& cp,
+                      const std::vector<Checkpoint>& finished = {});
+
+/// The finished rows of a sweep checkpoint in path + ".partial" (verified like the checkpoint).
+std::vector<Checkpoint> read_finished_rows(const std::string& path);
+
+/// The /@run_fingerprint of a complete result at path + ".partial" ("" when it has none).
+std::string complete_partial_fingerprint(const std::string& path);
 
 /// Checksum stored with a checkpoint: its state bytes, fingerprint and indices.
 std::uint64_t checkpoint_checksum(const Checkpoint& cp);
 
-/// What path + ".partial" holds.
+/// What path + ".partial" holds. Throws InvalidFile when something that is not a regular file
+/// is there (a FIFO is never opened).
 enum class PartialKind { None, Checkpoint, Complete };
 PartialKind partial_kind(const std::string& path);
 
