@@ -26,15 +26,26 @@ for args in "--dim 1 --train-per-axis 3" "--construction prelu-spike" "--constru
   # shellcheck disable=SC2086
   "$b/spikemesh" run $args --points-per-axis 3 --quiet --out "$seeds/weights/w$RANDOM.h5"
 done
+# A weight file is parsed in a forked child (host/io/network_reader.cpp): the child's sanitizer
+# report or crash becomes an "invalid file" error in the fuzzer process, which then exits 0.
+# Such a death still prints the sanitizer's report into the log and, through libFuzzer's
+# handlers inherited by the child, leaves a crash-/oom-/leak-/timeout- file in the artifacts:
+# either fails the run.
+reports='ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|SUMMARY: (Address|Undefined|Leak)Sanitizer|==[0-9]+== ?ERROR'
 status=0
 for t in config weights; do
   echo "fuzz_$t: $runs runs"
-  mkdir -p "$b/artifacts"
+  rm -rf "$b/artifacts/$t" && mkdir -p "$b/artifacts/$t"
   if ! "$b/tests/fuzz/spikemesh_fuzz_$t" -runs="$runs" -max_total_time="$max_time" \
       -max_len=65536 -rss_limit_mb=4096 -timeout=30 \
-      -artifact_prefix="$b/artifacts/" \
+      -artifact_prefix="$b/artifacts/$t/" \
       -print_final_stats=1 "$b/corpus/$t" "$seeds/$t" >"$b/fuzz_$t.log" 2>&1; then
     echo "fuzz_$t: FAILED (see $b/fuzz_$t.log)"; tail -n 40 "$b/fuzz_$t.log"; status=1
+  elif grep -qE "$reports" "$b/fuzz_$t.log" || [ -n "$(ls -A "$b/artifacts/$t")" ]; then
+    echo "fuzz_$t: FAILED: a (child) process died with a sanitizer report or crash:"
+    grep -E "$reports" "$b/fuzz_$t.log" | sort | uniq -c | sort -rn | head -n 20
+    ls "$b/artifacts/$t" | head -n 10
+    echo "(see $b/fuzz_$t.log and $b/artifacts/$t)"; status=1
   else
     grep -E 'stat::number_of_executed_units|Done' "$b/fuzz_$t.log" | tail -n 2
   fi

@@ -11,6 +11,7 @@
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/parallel.hpp"
+#include "spikemesh/rounding_bound.hpp"
 
 #include "progress.hpp"
 #include "report.hpp"
@@ -336,12 +337,16 @@ int run_command(const Options& o, const Invocation& inv) {
   const IndexRange whole =
       parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n);
   const index_t block = driver_block_size(ev);
-  const Precision precision = resolve_precision(o.precision, c.slack);
+  // docs/math.md 7.6: exit 2 (--tau, --precision) before any work when the rule refuses.
+  const PrecisionChoice choice = choose_precision(o.precision, c, mesh, c.params.resolved_tau());
+  const Precision precision = choice.precision;
+  if (!choice.warning.empty() && root)
+    std::fprintf(stderr, "spikemesh: warning: %s\n", choice.warning.c_str());
   const std::string fingerprint =
       run_fingerprint(c, mesh, whole, precision_name(precision), ev.name(), block);
 
   RunOptions ro;
-  ro.precision = precision;
+  ro.precision = o.precision; // the driver applies the same rule and records it
   ro.range = parallel::share(whole, block, parallel::rank(), parallel::size());
   Checkpoint resumed;
   if (o.resume) {
