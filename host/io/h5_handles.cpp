@@ -219,9 +219,8 @@ hsize_t checked_elements(const std::string& name, const std::vector<hsize_t>& di
       std::string shape;
       for (hsize_t y : dims)
         shape += (shape.empty() ? "" : " x ") + std::to_string(y);
-      throw std::invalid_argument("dataset " + name + " declares " + shape +
-                                  " elements, more than the limit of " +
-                                  std::to_string(kMaxDatasetElements));
+      throw TooLarge("dataset " + name + " declares " + shape +
+                     " elements, more than the limit of " + std::to_string(kMaxDatasetElements));
     }
     n *= x;
   }

@@ -83,11 +83,16 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<std:
 /// The most elements read_doubles() and read_ints() read from one dataset (2^28: 2 GiB of
 /// doubles), checked against the declared dimensions before allocating.
 inline constexpr hsize_t kMaxDatasetElements = hsize_t{1} << 28;
-/// The product of @p dims; throws std::invalid_argument naming dataset @p name when it exceeds
+/// A dataset declaring more elements than kMaxDatasetElements.
+class TooLarge : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+/// The product of @p dims; throws TooLarge naming dataset @p name when it exceeds
 /// kMaxDatasetElements.
 hsize_t checked_elements(const std::string& name, const std::vector<hsize_t>& dims);
-/// Reads a double dataset; returns its dims in @p dims (std::invalid_argument naming the dataset
-/// when its declared size exceeds kMaxDatasetElements).
+/// Reads a double dataset; returns its dims in @p dims (TooLarge naming the dataset when its
+/// declared size exceeds kMaxDatasetElements).
 std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims);
 std::vector<std::int32_t> read_ints(hid_t parent, const std::string& name);
 /// Reads a string attribute, or "" if absent.

@@ -43,6 +43,8 @@ std::vector<double> read_checked(const std::string& file, hid_t g, const std::st
   std::vector<double> v;
   try {
     v = h5::read_doubles(g, name, dims);
+  } catch (const h5::TooLarge& e) {
+    bad(file, where + ": " + e.what());
   } catch (const std::exception&) {
     bad(file, where + " is not a numeric dataset");
   }

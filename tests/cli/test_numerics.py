@@ -141,3 +141,26 @@ class Numerics(CliCase):
                     if j["precision"] == "float":
                         self.assertLessEqual(j["rounding_bound_float"], max(j["tau"], 1e-300) / 4
                                              if j["tau"] > 0 else math.inf)
+
+    def test_dataset_declaring_too_many_elements_is_refused_before_allocating(self):
+        """A chunked dataset declared 2^20 x 2^20 (8 TiB of doubles) in a file of a few KB:
+        the declared size is checked against the limit (2^28 elements) before any allocation,
+        and the error names the dataset (issue 15, section 2)."""
+        net = self.path("input-huge.h5")
+        with h5py.File(net, "w") as f:
+            g = f.create_group("network")
+            g.attrs["in_dim"] = 2
+            a = g.create_group("layer_000")
+            a.create_dataset("weight", shape=(1 << 20, 1 << 20), dtype="f8", chunks=(16, 16))
+            a.create_dataset("bias", data=np.zeros(1))
+            a.attrs["activation"] = "relu"
+            b = g.create_group("layer_001")
+            b.create_dataset("weight", data=np.ones((1, 1)))
+            b.create_dataset("bias", data=np.zeros(1))
+            b.attrs["activation"] = "identity"
+        self.assertLess(os.path.getsize(net), 1 << 20)
+        _, err = self.run_json("--construction", "from-file", "--network", net, "--task",
+                               "approximate", "--points-per-axis", "11", expect=2)
+        self.assertIn("/network/layer_000/weight", err)
+        self.assertIn("more than the limit", err)
+        self.assert_no_output_files()
