@@ -164,3 +164,34 @@ class Numerics(CliCase):
         self.assertIn("/network/layer_000/weight", err)
         self.assertIn("more than the limit", err)
         self.assert_no_output_files()
+
+    def test_from_file_networks_with_large_weights_give_the_exact_volume(self):
+        """The C1 network of a run file with its first layer scaled by K and its second layer's
+        weights by 1/K (ReLU is positively homogeneous: the same f). Default settings: float
+        while K fits (1e30), double when the weights leave float's range (1e39); both give
+        rho_d(s) within the surface bound."""
+        d, n, s, m = 2, 5, 0.1, 1501
+        base = self.path("input-base.h5")
+        self.run_cli("run", "--dim", str(d), "--train-per-axis", str(n), "--bias", repr(d - s),
+                     "--labels", "random", "--points-per-axis", "11", "--out", base, "--quiet")
+        for scale, precision in ((1e30, "float"), (1e39, "double")):
+            with self.subTest(scale=scale):
+                net = self.path(f"input-scaled-{scale:g}.h5")
+                with h5py.File(base) as src, h5py.File(net, "w") as dst:
+                    src.copy("network", dst)
+                    src.copy("training", dst)
+                    first, second = dst["network/layer_000"], dst["network/layer_001"]
+                    for name in ("weight", "values", "bias"):
+                        if name in first:
+                            first[name][...] = first[name][()] * scale
+                    for name in ("weight", "values"):
+                        if name in second:
+                            second[name][...] = second[name][()] / scale
+                j, _ = self.run_json("--construction", "from-file", "--network", net,
+                                     "--points-per-axis", str(m))
+                self.assertEqual(j["precision"], precision, j["precision_rule"])
+                self.assertEqual(j["nonfinite_count"], 0)
+                tol = surface_tol(d, n, s, m)
+                self.assertLess(tol, rho(d, s))
+                self.assertAlmostEqual(j["spike_volume"], rho(d, s), delta=tol)
+                self.assertAlmostEqual(j["accuracy"], rho(d, s), delta=tol)
