@@ -316,6 +316,26 @@ TEST_P(DefaultsExact, SpikeVolumeWithinTheSurfaceBound) {
       << k.name << " in " << precision_name(out.precision) << ": " << out.precision_rule;
 }
 
+TEST(DefaultsExactSigmoid, SpikeVolumeWithinTheMeshAndOracleTolerance) {
+  // docs/math.md 10: C3 d = 2, n = 4, a = 1, K = 30, L = 60, b = 1.9: vol{f > 1/2} = 0.016727.
+  CaseParams p = base("sigmoid-spike", 2, 4, 1.9);
+  p.labels = Labels::Ones;
+  p.K = 30;
+  p.L = 60;
+  const Case c = build_case(p);
+  ASSERT_NEAR(c.oracle.spike_volume, 0.016727, 1e-6);
+  const index_t m = 1999;
+  auto ev = make_cpu_evaluator(2);
+  const RunOutput out = run_mesh(c, unit_mesh(2, m), *ev, RunOptions{});
+  EXPECT_EQ(out.precision, Precision::Float) << out.precision_rule; // tau = 0.5: float is safe
+  // Surface: 9 whole spikes of about a disc each, 2 pi r with pi r^2 = 0.016727 / 9; times
+  // diam(cell) = sqrt(2) / m; plus the oracle's neglected cross terms (5e-4, docs/math.md 4.3).
+  const double r = std::sqrt(0.016727 / 9 / M_PI);
+  const double tol = 9 * 2 * M_PI * r * 2.0 * std::sqrt(2.0) / m + 5e-4; // surface doubled
+  ASSERT_LT(tol, c.oracle.spike_volume);
+  EXPECT_NEAR(out.results.get("spike_volume"), c.oracle.spike_volume, tol);
+}
+
 INSTANTIATE_TEST_SUITE_P(Constructions, DefaultsExact, ::testing::ValuesIn(default_cases()),
                          [](const ::testing::TestParamInfo<DefaultCase>& i) {
                            std::string n = i.param.name;
