@@ -43,8 +43,8 @@ for t in config weights; do
     echo "fuzz_$t: FAILED (see $b/fuzz_$t.log)"; tail -n 40 "$b/fuzz_$t.log"; status=1
   elif grep -qE "$reports" "$b/fuzz_$t.log" || [ -n "$(ls -A "$b/artifacts/$t")" ]; then
     echo "fuzz_$t: FAILED: a (child) process died with a sanitizer report or crash:"
-    grep -E "$reports" "$b/fuzz_$t.log" | sort | uniq -c | sort -rn | head -n 20
-    ls "$b/artifacts/$t" | head -n 10
+    { grep -E "$reports" "$b/fuzz_$t.log" | sort | uniq -c | sort -rn | head -n 20; } || true
+    { ls "$b/artifacts/$t" | head -n 10; } || true
     echo "(see $b/fuzz_$t.log and $b/artifacts/$t)"; status=1
   else
     grep -E 'stat::number_of_executed_units|Done' "$b/fuzz_$t.log" | tail -n 2
