@@ -195,3 +195,21 @@ class Numerics(CliCase):
                 self.assertLess(tol, rho(d, s))
                 self.assertAlmostEqual(j["spike_volume"], rho(d, s), delta=tol)
                 self.assertAlmostEqual(j["accuracy"], rho(d, s), delta=tol)
+
+    def test_in_dim_out_of_int_range_is_an_error_not_undefined_behaviour(self):
+        """The fuzzer's UBSan finding: /network@in_dim = -2.2e12 was converted to int."""
+        for value in (-2.19902e12, 1e300, 2.5):
+            with self.subTest(in_dim=value):
+                net = self.path("input-dim.h5")
+                with h5py.File(net, "w") as f:
+                    g = f.create_group("network")
+                    g.attrs["in_dim"] = value
+                    a = g.create_group("layer_000")
+                    a.create_dataset("weight", data=np.ones((1, 2)))
+                    a.create_dataset("bias", data=np.zeros(1))
+                    a.attrs["activation"] = "relu"
+                _, err = self.run_json("--construction", "from-file", "--network", net,
+                                       "--task", "approximate", "--points-per-axis", "11",
+                                       expect=2)
+                self.assertIn("in_dim", err)
+                self.assert_no_output_files()
