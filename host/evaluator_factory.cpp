@@ -62,13 +62,6 @@ std::unique_ptr<Evaluator> make_evaluator(Backend backend, int threads, std::str
   return make_cpu_evaluator(threads);
 }
 
-Precision resolve_precision(Precision requested, double slack) {
-  if (requested != Precision::Auto) return requested;
-  // The ReLU spike radius loses relative accuracy d u / s in unit round-off u
-  // (docs/math.md 2.4).
-  return std::isfinite(slack) && slack < 1e-3 ? Precision::Double : Precision::Float;
-}
-
 std::string backend_name(Backend b) {
   switch (b) {
   case Backend::Auto:

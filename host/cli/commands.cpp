@@ -11,6 +11,7 @@
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/parallel.hpp"
+#include "spikemesh/rounding_bound.hpp"
 
 #include "progress.hpp"
 #include "report.hpp"

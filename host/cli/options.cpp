@@ -202,7 +202,9 @@ void add_execution(CLI::App& app, Options& o, bool precision) {
       ->group(g);
   if (precision) {
     app.add_option("--precision", o.precision,
-                   dflt("auto (double when s = d - b < 1e-3, else float) | float | double", "auto"))
+                   dflt("auto (float only when its rounding-error bound leaves tau a margin, "
+                        "docs/math.md 7.6; else double) | float | double",
+                        "auto"))
         ->transform(choices(kPrecisions))
         ->group(g);
   }

@@ -76,6 +76,14 @@ std::string json_summary(const RunOutput& r, const JsonExtras& extras) {
   os << json_number(r.wall_seconds);
   key("points_per_second");
   os << json_number(r.points_per_second);
+  key("rounding_bound_float");
+  os << json_number(r.rounding_bound_float);
+  key("rounding_bound_double");
+  os << json_number(r.rounding_bound_double);
+  key("precision_rule");
+  os << json_string(r.precision_rule);
+  key("precision_warning");
+  os << json_string(r.precision_warning);
   for (const auto& [k, v] : extras) {
     key(k);
     os << v;

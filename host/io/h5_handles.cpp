@@ -210,6 +210,23 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<std:
   check(H5Dwrite(d.id(), t.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "write " + name);
 }
 
+hsize_t checked_elements(const std::string& name, const std::vector<hsize_t>& dims) {
+  // The declared dimensions of a crafted file can multiply to anything (4e17 bytes, or past
+  // 2^64): checked against the limit before anything is allocated.
+  hsize_t n = 1;
+  for (hsize_t x : dims) {
+    if (x != 0 && n > kMaxDatasetElements / x) {
+      std::string shape;
+      for (hsize_t y : dims)
+        shape += (shape.empty() ? "" : " x ") + std::to_string(y);
+      throw TooLarge("dataset " + name + " declares " + shape +
+                     " elements, more than the limit of " + std::to_string(kMaxDatasetElements));
+    }
+    n *= x;
+  }
+  return n;
+}
+
 std::vector<double> read_doubles(hid_t parent, const std::string& name,
                                  std::vector<hsize_t>* dims) {
   const Handle d = checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open " + name);
@@ -218,9 +235,7 @@ std::vector<double> read_doubles(hid_t parent, const std::string& name,
   if (rank < 0) throw std::runtime_error("HDF5: rank of " + name);
   std::vector<hsize_t> shape(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(s.id(), shape.data(), nullptr);
-  hsize_t n = 1;
-  for (hsize_t x : shape)
-    n *= x;
+  const hsize_t n = checked_elements(name, shape);
   const Handle t = checked(H5Dget_type(d.id()), H5Tclose, "type of " + name);
   const H5T_class_t cls = H5Tget_class(t.id());
   if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
@@ -238,8 +253,11 @@ std::vector<double> read_doubles(hid_t parent, const std::string& name,
 std::vector<std::int32_t> read_ints(hid_t parent, const std::string& name) {
   const Handle d = checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, "open " + name);
   const Handle s = checked(H5Dget_space(d.id()), H5Sclose, "space of " + name);
-  const hssize_t n = H5Sget_simple_extent_npoints(s.id());
-  std::vector<std::int32_t> v(static_cast<std::size_t>(n < 0 ? 0 : n));
+  const int rank = H5Sget_simple_extent_ndims(s.id());
+  if (rank < 0) throw std::runtime_error("HDF5: rank of " + name);
+  std::vector<hsize_t> shape(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(s.id(), shape.data(), nullptr);
+  std::vector<std::int32_t> v(static_cast<std::size_t>(checked_elements(name, shape)));
   if (!v.empty()) {
     check(H5Dread(d.id(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
           "read " + name);

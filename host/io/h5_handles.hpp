@@ -80,7 +80,19 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<std:
 void write_dataset(hid_t parent, const std::string& name, const std::vector<std::int32_t>& v);
 void write_dataset(hid_t parent, const std::string& name, const std::vector<std::string>& v);
 
-/// Reads a double dataset; returns its dims in @p dims.
+/// The most elements read_doubles() and read_ints() read from one dataset (2^28: 2 GiB of
+/// doubles), checked against the declared dimensions before allocating.
+inline constexpr hsize_t kMaxDatasetElements = hsize_t{1} << 28;
+/// A dataset declaring more elements than kMaxDatasetElements.
+class TooLarge : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+/// The product of @p dims; throws TooLarge naming dataset @p name when it exceeds
+/// kMaxDatasetElements.
+hsize_t checked_elements(const std::string& name, const std::vector<hsize_t>& dims);
+/// Reads a double dataset; returns its dims in @p dims (TooLarge naming the dataset when its
+/// declared size exceeds kMaxDatasetElements).
 std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vector<hsize_t>* dims);
 std::vector<std::int32_t> read_ints(hid_t parent, const std::string& name);
 /// Reads a string attribute, or "" if absent.

@@ -43,6 +43,8 @@ std::vector<double> read_checked(const std::string& file, hid_t g, const std::st
   std::vector<double> v;
   try {
     v = h5::read_doubles(g, name, dims);
+  } catch (const h5::TooLarge& e) {
+    bad(file, where + ": " + e.what());
   } catch (const std::exception&) {
     bad(file, where + " is not a numeric dataset");
   }
@@ -121,12 +123,18 @@ Case parse_weight_file(const std::string& file) {
       if (prev < 0) {
         // The input width: from the attribute, else from the first weight's columns.
         if (found) {
+          // Checked before the conversion: an out-of-range double -> int is undefined.
+          if (!(in_dim >= 1.0 && in_dim <= 1e6 && in_dim == std::floor(in_dim))) {
+            bad(file, "/network@in_dim must be a whole number in [1, 1e6], not " +
+                          std::to_string(in_dim));
+          }
           prev = static_cast<int>(in_dim);
         } else {
           const Handle g = h5::open_group(net.id(), "layer_000");
           std::vector<hsize_t> dims;
           if (h5::exists(g.id(), "weight")) h5::read_doubles(g.id(), "weight", &dims);
-          if (dims.size() != 2) bad(file, "/network needs an in_dim attribute");
+          if (dims.size() != 2 || dims[1] > 1000000)
+            bad(file, "/network needs an in_dim attribute");
           prev = static_cast<int>(dims[1]);
         }
         c.network.in_dim = prev;

@@ -129,6 +129,10 @@ void write_results(hid_t file, const RunOutput& out, const std::string& oracle_s
   h5::write_attr(g.id(), "wall_seconds", out.wall_seconds);
   h5::write_attr(g.id(), "points_per_second", out.points_per_second);
   h5::write_attr(g.id(), "oracle_source", oracle_source);
+  h5::write_attr(g.id(), "rounding_bound_float", out.rounding_bound_float);
+  h5::write_attr(g.id(), "rounding_bound_double", out.rounding_bound_double);
+  h5::write_attr(g.id(), "precision_rule", out.precision_rule);
+  h5::write_attr(g.id(), "precision_warning", out.precision_warning);
   h5::write_attr(g.id(), "range_begin", static_cast<std::int64_t>(out.range.begin));
   h5::write_attr(g.id(), "range_end", static_cast<std::int64_t>(out.range.end));
   {

@@ -4,6 +4,7 @@
 
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/parallel.hpp"
+#include "spikemesh/rounding_bound.hpp"
 
 #include "mesh_job.hpp"
 #include "ranks.hpp"
@@ -19,7 +20,13 @@ MeshRunPlan plan_mesh_run(const MeshRunSpec& spec) {
   p.mesh_points = make_mesh_view(*spec.mesh).total;
   p.whole = parallel::share({0, p.mesh_points}, parallel::kShardBlock, spec.shard_index,
                             spec.shard_count);
-  p.precision = resolve_precision(spec.precision, spec.c->slack);
+  // docs/math.md 7.6: exit 2 (--tau, --precision) before any work when the rule refuses; the
+  // driver applies the same rule to spec.precision and records it.
+  const PrecisionChoice choice =
+      choose_precision(spec.precision, *spec.c, *spec.mesh, spec.c->params.resolved_tau());
+  p.precision = choice.precision;
+  if (!choice.warning.empty() && parallel::rank() == 0 && !spec.quiet)
+    std::fprintf(stderr, "spikemesh: warning: %s\n", choice.warning.c_str());
   p.fingerprint = run_fingerprint(*spec.c, *spec.mesh, p.whole, precision_name(p.precision),
                                   spec.ev->name(), driver_block_size(*spec.ev));
   return p;
@@ -61,7 +68,7 @@ MeshRunOutcome run_planned(const MeshRunSpec& spec, const MeshRunPlan& plan,
   job.c = spec.c;
   job.mesh = spec.mesh;
   job.ev = spec.ev;
-  job.options.precision = plan.precision;
+  job.options.precision = spec.precision; // the driver resolves it as plan_mesh_run did
   job.options.range =
       parallel::share(plan.whole, driver_block_size(*spec.ev), parallel::rank(), parallel::size());
   job.options.train = &result.train;

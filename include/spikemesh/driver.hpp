@@ -8,6 +8,7 @@
 #include "spikemesh/results.hpp"
 
 #include <functional>
+#include <limits>
 #include <string>
 
 namespace spikemesh {
@@ -45,6 +46,12 @@ struct RunOutput {
   bool complete = true;           ///< false when after_block stopped the run
   double wall_seconds = 0.0;      ///< this run's time plus resume_elapsed_seconds
   double points_per_second = 0.0; ///< points of [range.begin, next) / wall_seconds
+  /// Rounding-error bounds of f over the box per precision, and the precision rule's reason and
+  /// warning (docs/math.md 7.6; NaN and empty where not computed, e.g. merged shards).
+  double rounding_bound_float = std::numeric_limits<double>::quiet_NaN();
+  double rounding_bound_double = std::numeric_limits<double>::quiet_NaN();
+  std::string precision_rule;
+  std::string precision_warning;
 };
 
 /// Evaluates @p c over @p mesh with @p ev (prepares it) and finalizes the statistics.

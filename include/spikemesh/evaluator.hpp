@@ -63,8 +63,7 @@ int cuda_device_for_local_rank(int count, const std::function<const char*(const 
 /// Whether this build has the CUDA backend and a usable device; @p why gets the reason if not.
 bool cuda_available(std::string* why);
 
-/// The precision --precision auto picks: double when the slack s < 1e-3, else float.
-Precision resolve_precision(Precision requested, double slack);
+/// (--precision auto is decided by choose_precision(), include/spikemesh/rounding_bound.hpp.)
 
 std::string backend_name(Backend b);
 std::string precision_name(Precision p);

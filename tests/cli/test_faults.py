@@ -9,7 +9,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
 import unittest
 
 import h5py
@@ -37,21 +36,20 @@ class Resume(CliCase):
         return json.loads(self.run_cli("run", *MESH, "--out", self.path("ref.h5"), "--json").stdout)
 
     def test_kill_9_at_random_moments_then_resume(self):
+        """SIGKILL after a seeded random number of blocks of each attempt (the driver's test
+        hook SPIKEMESH_TEST_RAISE, host/driver.cpp): the same stop points on any machine."""
         ref = self.reference()
         out = self.path("k.h5")
         rng = random.Random(7)
-        kills = 0
-        for _ in range(4):
-            proc = subprocess.Popen([BIN, "run", *MESH, "--checkpoint-interval", "0", "--resume",
-                                     "--out", out, "--quiet"], cwd=self.dir)
-            time.sleep(rng.uniform(0.2, 1.2))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait()
-            self.assertFalse(os.path.exists(out + ".partial.tmp") and os.path.exists(out),
-                             "half-written files next to a complete one")
-        self.assertGreater(kills, 0)
+        for attempt in range(4):
+            blocks = rng.randint(1, 6)  # of about 35 blocks of 2^20 points
+            proc = subprocess.run([BIN, "run", *MESH, "--checkpoint-interval", "0", "--resume",
+                                   "--out", out, "--quiet"], cwd=self.dir,
+                                  env=dict(os.environ, SPIKEMESH_TEST_RAISE=f"KILL@{blocks}"),
+                                  capture_output=True, text=True, timeout=600)
+            self.assertEqual(proc.returncode, -signal.SIGKILL, (attempt, proc.stderr))
+            self.assertFalse(os.path.exists(out), "a killed run left a final file")
+            self.assertTrue(os.path.exists(out + ".partial"), "no checkpoint after the kill")
         got = json.loads(self.run_cli("run", *MESH, "--resume", "--out", out, "--json").stdout)
         same_results(self, ref, got)  # bit-identical, counts and sums
         self.assertFalse(os.path.exists(out + ".partial"))
@@ -59,25 +57,27 @@ class Resume(CliCase):
     def test_time_limit_and_sigterm_stop_with_exit_3(self):
         ref = self.reference()
         out = self.path("t.h5")
-        p = self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "0.3",
+        # A time limit of 1 ns has passed after the first block on any machine.
+        p = self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "1e-9",
                          "--out", out, "--quiet", expect=3)
         self.assertIn("--resume", p.stderr)
         self.assertTrue(os.path.exists(out + ".partial"))
         self.assertFalse(os.path.exists(out))
-        proc = subprocess.Popen([BIN, "run", *MESH, "--resume", "--checkpoint-interval", "0",
-                                 "--out", out, "--quiet"], cwd=self.dir, stderr=subprocess.PIPE,
-                                text=True)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate()
-        self.assertEqual(proc.returncode, 3, err)
+        for sig in ("TERM", "INT", "USR1"):  # each raised after the resumed run's 2nd block
+            proc = subprocess.run([BIN, "run", *MESH, "--resume", "--checkpoint-interval", "0",
+                                   "--out", out, "--quiet"], cwd=self.dir,
+                                  env=dict(os.environ, SPIKEMESH_TEST_RAISE=f"{sig}@2"),
+                                  capture_output=True, text=True, timeout=600)
+            self.assertEqual(proc.returncode, 3, (sig, proc.stderr))
+            self.assertIn("--resume", proc.stderr)
+            self.assertFalse(os.path.exists(out))
         got = json.loads(self.run_cli("run", *MESH, "--resume", "--out", out, "--json").stdout)
         same_results(self, ref, got)
 
 
 class PartialRefused(CliCase):
     def checkpoint(self, out):
-        self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "0.2", "--out",
+        self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "1e-9", "--out",
                      out, "--quiet", expect=3)
         return out + ".partial"
 
