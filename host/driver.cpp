@@ -9,36 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <csignal>
-#include <cstdint>
-#include <cstdlib>
 #include <string>
 
 namespace spikemesh {
-namespace {
-
-/// Test hook (tests/cli/test_faults.py): SPIKEMESH_TEST_RAISE=SIG@K raises SIGTERM, SIGINT,
-/// SIGUSR1 or SIGKILL (SIG = TERM, INT, USR1, KILL) in this process after its K-th evaluated
-/// block, before the block's after_block call: stop points that do not depend on machine speed.
-/// Returns 0 (no hook) or the signal, with @p after = K.
-int test_raise_signal(std::int64_t* after) {
-  const char* v = std::getenv("SPIKEMESH_TEST_RAISE");
-  if (!v) return 0;
-  const std::string spec(v);
-  const std::size_t at = spec.find('@');
-  if (at == std::string::npos) return 0;
-  const std::string name = spec.substr(0, at);
-  const int sig = name == "TERM"   ? SIGTERM
-                  : name == "INT"  ? SIGINT
-                  : name == "USR1" ? SIGUSR1
-                  : name == "KILL" ? SIGKILL
-                                   : 0;
-  char* end = nullptr;
-  *after = std::strtoll(spec.c_str() + at + 1, &end, 10);
-  return end && *end == '\0' && *after > 0 ? sig : 0;
-}
-
-} // namespace
 
 index_t driver_block_size(const Evaluator& ev) {
   // Fixed (never time-based) so that the merge order, and so every bit, repeats run to run and
@@ -90,15 +63,12 @@ RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const Run
   const auto t0 = std::chrono::steady_clock::now();
   ev.prepare(problem);
   const index_t block = driver_block_size(ev);
-  std::int64_t raise_after = 0, blocks_done = 0;
-  const int raise_signal = test_raise_signal(&raise_after);
   while (b < out.range.end) {
     // Blocks end on absolute multiples of the block size, like the evaluator's chunks.
     const index_t next = std::min(out.range.end, (b / block + 1) * block);
     out.total.merge(ev.evaluate({b, next}));
     b = next;
     if (opt.progress) opt.progress(b - out.range.begin, out.range.size());
-    if (raise_signal != 0 && ++blocks_done == raise_after) std::raise(raise_signal);
     if (opt.after_block && !opt.after_block(out.total, b) && b < out.range.end) break;
   }
   out.next = b;

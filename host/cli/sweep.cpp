@@ -5,6 +5,7 @@
 #include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
 #include "spikemesh/parallel.hpp"
+#include "spikemesh/rounding_bound.hpp"
 
 #include "commands.hpp"
 #include "progress.hpp"
@@ -129,7 +130,13 @@ int sweep_command(const Options& o, const Invocation& inv) {
   for (std::size_t r = 0; r < rows; ++r) {
     const index_t mesh_points = make_mesh_view(meshes[r]).total;
     wholes.push_back(parallel::share({0, mesh_points}, parallel::kShardBlock, shard_i, shard_n));
-    precisions_used.push_back(resolve_precision(row_opts[r].precision, cases[r].slack));
+    // docs/math.md 7.6 (exit 2 before any work when the rule refuses); the driver applies the
+    // same rule to the row's requested precision and records it.
+    const PrecisionChoice choice = choose_precision(row_opts[r].precision, cases[r], meshes[r],
+                                                    cases[r].params.resolved_tau());
+    if (!choice.warning.empty() && root && !o.quiet)
+      std::fprintf(stderr, "spikemesh: warning: row %zu: %s\n", r, choice.warning.c_str());
+    precisions_used.push_back(choice.precision);
     fingerprints.push_back(run_fingerprint(cases[r], meshes[r], wholes[r],
                                            precision_name(precisions_used[r]), ev->name(), block));
     sweep_hash = fnv1a64(fingerprints[r].data(), fingerprints[r].size(), sweep_hash);
@@ -181,7 +188,7 @@ int sweep_command(const Options& o, const Invocation& inv) {
     job.c = &cases[r];
     job.mesh = &meshes[r];
     job.ev = ev.get();
-    job.options.precision = precisions_used[r];
+    job.options.precision = row_opts[r].precision; // resolved by the driver as above
     job.options.range = parallel::share(whole, block, parallel::rank(), parallel::size());
     job.options.train = &trains[r];
     job.whole = whole;

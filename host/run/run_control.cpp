@@ -57,11 +57,13 @@ extern "C" void on_stop_signal(int sig) {
   if (g_immediate) stop_now(sig, g_phase, g_consequence);
 }
 
-/// The signal a test stop point raises: SPIKEMESH_TEST_STOP_SIGNAL=INT|USR1|TERM (default).
+/// The signal a test stop point raises: SPIKEMESH_TEST_STOP_SIGNAL=INT|USR1|KILL|TERM (default;
+/// KILL: a crash at a chosen block, for the resume tests).
 int test_signal() {
   const char* s = std::getenv("SPIKEMESH_TEST_STOP_SIGNAL");
   if (s && std::strcmp(s, "INT") == 0) return SIGINT;
   if (s && std::strcmp(s, "USR1") == 0) return SIGUSR1;
+  if (s && std::strcmp(s, "KILL") == 0) return SIGKILL;
   return SIGTERM;
 }
 

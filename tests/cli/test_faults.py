@@ -37,7 +37,7 @@ class Resume(CliCase):
 
     def test_kill_9_at_random_moments_then_resume(self):
         """SIGKILL after a seeded random number of blocks of each attempt (the driver's test
-        hook SPIKEMESH_TEST_RAISE, host/driver.cpp): the same stop points on any machine."""
+        stop point SPIKEMESH_TEST_STOP_AFTER_BLOCKS, host/run/run_control.cpp): the same stop points on any machine."""
         ref = self.reference()
         out = self.path("k.h5")
         rng = random.Random(7)
@@ -45,7 +45,8 @@ class Resume(CliCase):
             blocks = rng.randint(1, 6)  # of about 35 blocks of 2^20 points
             proc = subprocess.run([BIN, "run", *MESH, "--checkpoint-interval", "0", "--resume",
                                    "--out", out, "--quiet"], cwd=self.dir,
-                                  env=dict(os.environ, SPIKEMESH_TEST_RAISE=f"KILL@{blocks}"),
+                                  env=dict(os.environ, SPIKEMESH_TEST_STOP_AFTER_BLOCKS=str(blocks),
+                                           SPIKEMESH_TEST_STOP_SIGNAL="KILL"),
                                   capture_output=True, text=True, timeout=600)
             self.assertEqual(proc.returncode, -signal.SIGKILL, (attempt, proc.stderr))
             self.assertFalse(os.path.exists(out), "a killed run left a final file")
@@ -54,19 +55,20 @@ class Resume(CliCase):
         same_results(self, ref, got)  # bit-identical, counts and sums
         self.assertFalse(os.path.exists(out + ".partial"))
 
-    def test_time_limit_and_sigterm_stop_with_exit_3(self):
+    def test_signals_stop_with_exit_3_and_resume(self):
         ref = self.reference()
         out = self.path("t.h5")
-        # A time limit of 1 ns has passed after the first block on any machine.
-        p = self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "1e-9",
-                         "--out", out, "--quiet", expect=3)
+        # SIGTERM raised after the first block (a stop point that does not depend on speed).
+        p = self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--out", out, "--quiet",
+                         expect=3, env={"SPIKEMESH_TEST_STOP_AFTER_BLOCKS": "1"})
         self.assertIn("--resume", p.stderr)
         self.assertTrue(os.path.exists(out + ".partial"))
         self.assertFalse(os.path.exists(out))
         for sig in ("TERM", "INT", "USR1"):  # each raised after the resumed run's 2nd block
             proc = subprocess.run([BIN, "run", *MESH, "--resume", "--checkpoint-interval", "0",
                                    "--out", out, "--quiet"], cwd=self.dir,
-                                  env=dict(os.environ, SPIKEMESH_TEST_RAISE=f"{sig}@2"),
+                                  env=dict(os.environ, SPIKEMESH_TEST_STOP_AFTER_BLOCKS="2",
+                                           SPIKEMESH_TEST_STOP_SIGNAL=sig),
                                   capture_output=True, text=True, timeout=600)
             self.assertEqual(proc.returncode, 3, (sig, proc.stderr))
             self.assertIn("--resume", proc.stderr)
@@ -77,8 +79,8 @@ class Resume(CliCase):
 
 class PartialRefused(CliCase):
     def checkpoint(self, out):
-        self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--time-limit", "1e-9", "--out",
-                     out, "--quiet", expect=3)
+        self.run_cli("run", *MESH, "--checkpoint-interval", "0", "--out", out, "--quiet",
+                     expect=3, env={"SPIKEMESH_TEST_STOP_AFTER_BLOCKS": "1"})
         return out + ".partial"
 
     def resume_fails(self, out, message, *extra):
