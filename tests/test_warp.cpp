@@ -106,6 +106,20 @@ TEST(HostWarp, XorShuffleReadsThePartnerLane) {
   EXPECT_EQ(r[28], 29.0);
 }
 
+TEST(HostWarp, ReduceMaxOverTheMask) {
+  const Warp w;
+  L<unsigned> x;
+  for (int l = 0; l < kWarpSize; ++l)
+    x[l] = l == 31 ? 1000u : static_cast<unsigned>(l * 7 % 32);
+  const L<unsigned> all = w.reduce_max(x);
+  const L<unsigned> part = w.reduce_max(x, 0x7fffffffu);
+  for (int l = 0; l < 31; ++l) {
+    EXPECT_EQ(all[l], 1000u);
+    EXPECT_EQ(part[l], 31u); // 7 l mod 32 reaches 31 at l = 9
+  }
+  EXPECT_EQ(part[31], warp_poison<unsigned>());
+}
+
 TEST(HostWarp, EachVisitsEveryLaneOnceInEitherOrder) {
   for (bool rev : {false, true}) {
     Warp w;
@@ -244,6 +258,23 @@ TEST(WarpBins, EveryLaneCountsInBothPaths) {
     EXPECT_EQ(slot.dist_max[6], 1.0 + 27); // lanes 6, 13, 20, 27
     EXPECT_EQ(slot.dist_sums[6].value(), 7.0 + 14 + 21 + 28);
   }
+}
+
+TEST(WarpBins, MaximumResolvesTheLowWord) {
+  // Errors that differ only in their low 32 bits: the high-word maximum alone cannot tell them.
+  StepInput s;
+  for (int l = 0; l < kWarpSize; ++l) {
+    s.ok[l] = true;
+    s.fzero[l] = false;
+    s.fbin[l] = 3;
+    s.dbin[l] = 5;
+    s.err[l] = 1.0 + std::ldexp(static_cast<double>((l * 13) % 32), -50);
+  }
+  eval_block::WarpBins slot;
+  clear_slot(slot);
+  eval_block::warp_bins(Warp{}, s.ok, s.fzero, s.fbin, s.dbin, s.err, 0, slot);
+  EXPECT_EQ(slot.dist_max[5], 1.0 + std::ldexp(31.0, -50));
+  EXPECT_EQ(slot.f_counts[3], 32u);
 }
 
 // ---- the lane cursor ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 /// registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
 /// memory (WarpBins), written by one leader lane per bin and step: the f histogram aggregated
 /// with match_any (and a fast path when every live lane has f = 0), the distance bins with a
-/// ballot loop over the distinct bins and an xor butterfly for the error sum and maximum. No
+/// ballot loop over the distinct bins, an xor butterfly for the error sum and two
+/// __reduce_max_sync for the maximum error (as 64-bit pattern, high word then low word). No
 /// shared atomics, so no CAS loops. The block's phases, with a barrier between each:
 ///   1. clear(): every thread zeroes its share of all warps' slots;
 ///   2. warp_tiles(): each warp fills its slots and its lanes' ScalarStats;
@@ -88,6 +89,27 @@ struct LaneCursor {
   }
 };
 
+/// The bits of a double; non-negative doubles order as their bits.
+SM_HOST_DEVICE unsigned long long bits_of(double x) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<unsigned long long>(__double_as_longlong(x));
+#else
+  unsigned long long b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+#endif
+}
+
+SM_HOST_DEVICE double double_of(unsigned long long b) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(b));
+#else
+  double x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+#endif
+}
+
 /// Phase 1: thread @p tid zeroes its share of every warp's slots.
 SM_HOST_DEVICE void clear(SharedBins& s, int tid) {
   for (int i = tid; i < kWarps * kFBins; i += kThreads)
@@ -128,29 +150,36 @@ SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<
     const int leader = first_lane(pending);                         // warp-uniform
     const Lanes<W, int> bin = w.shfl(dbin, leader);                 // warp-uniform
     Lanes<W, bool> mine;
-    Lanes<W, double> sum, top;
+    Lanes<W, double> sum;
+    Lanes<W, unsigned> hi;
     w.each([&](int lane) {
       mine[lane] = lane_in(pending, lane) && dbin[lane] == bin[lane];
       sum[lane] = mine[lane] ? err[lane] : 0.0;
-      top[lane] = sum[lane];
+      hi[lane] = static_cast<unsigned>(bits_of(sum[lane]) >> 32);
     });
     const unsigned group = w.ballot(mine); // warp-uniform
+    // The group's largest error (others give +0.0; errors >= 0 order as their bits): the
+    // largest high word, then the largest low word among the lanes that hold it.
+    const Lanes<W, unsigned> top_hi = w.reduce_max(hi); // warp-uniform
+    Lanes<W, unsigned> lo;
+    w.each([&](int lane) {
+      lo[lane] = hi[lane] == top_hi[lane] ? static_cast<unsigned>(bits_of(sum[lane])) : 0u;
+    });
+    const Lanes<W, unsigned> top_lo = w.reduce_max(lo); // warp-uniform
     // Xor butterfly: afterwards every lane holds the stride-halving pairwise sum of the group's
     // errors (adding the others' zeros is exact; a + b == b + a, so all lanes agree bit for bit).
     for (int s = kWarpSize / 2; s >= 1; s /= 2) {        // warp-uniform
       const Lanes<W, double> sum_o = w.shfl_xor(sum, s); // warp-uniform
-      const Lanes<W, double> top_o = w.shfl_xor(top, s); // warp-uniform
-      w.each([&](int lane) {
-        sum[lane] = sum[lane] + sum_o[lane];
-        top[lane] = top_o[lane] > top[lane] ? top_o[lane] : top[lane];
-      });
+      w.each([&](int lane) { sum[lane] = sum[lane] + sum_o[lane]; });
     }
     w.each([&](int lane) {
       if (lane == leader) {
         const int b = dbin[lane];
+        const double top =
+            double_of(static_cast<unsigned long long>(top_hi[lane]) << 32 | top_lo[lane]);
         slot.dist_counts[b] += static_cast<unsigned>(lane_count(group));
         slot.dist_sums[b].add(sum[lane]);
-        slot.dist_max[b] = top[lane] > slot.dist_max[b] ? top[lane] : slot.dist_max[b];
+        slot.dist_max[b] = top > slot.dist_max[b] ? top : slot.dist_max[b];
       }
     });
     pending &= ~group; // warp-uniform

@@ -1,9 +1,10 @@
 /// @file warp.hpp
 /// @brief One interface to a warp's 32 lanes, so the same templated per-warp code runs on the
 /// device (DeviceWarp: each thread is one lane, the collectives are the CUDA intrinsics with the
-/// masks they are given) and on the host (HostWarp: a lockstep emulator holding every lane's
-/// value, whose collectives follow the device's rules, including what the device leaves
-/// undefined: a lane outside the mask gets a poison value, never a plausible one).
+/// masks they are given; __reduce_max_sync needs sm_80 or later) and on the host (HostWarp: a
+/// lockstep emulator holding every lane's value, whose collectives follow the device's rules,
+/// including what the device leaves undefined: a lane outside the mask gets a poison value, never a
+/// plausible one).
 ///
 /// Per-warp code is written as warp-uniform statements (same on every lane: loop bounds,
 /// collectives, masks) and per-lane blocks `w.each([&](int lane) { ... x[lane] ... })` over
@@ -123,6 +124,18 @@ struct HostWarp {
     }
     return r;
   }
+
+  /// __reduce_max_sync: every lane of @p mask gets the largest value of the lanes of @p mask;
+  /// a lane outside the mask gets poison.
+  Lanes<unsigned> reduce_max(const Lanes<unsigned>& x, unsigned mask = kFullMask) const {
+    unsigned m = 0;
+    for (int l = 0; l < kWarpSize; ++l)
+      m = in(mask, l) && x[l] > m ? x[l] : m;
+    Lanes<unsigned> r;
+    for (int l = 0; l < kWarpSize; ++l)
+      r[l] = in(mask, l) ? m : warp_poison<unsigned>();
+    return r;
+  }
 };
 
 #if defined(__CUDACC__)
@@ -161,6 +174,11 @@ struct DeviceWarp {
   __device__ __forceinline__ Lanes<T> shfl_xor(const Lanes<T>& x, int lane_mask,
                                                unsigned mask = kFullMask) const {
     return {__shfl_xor_sync(mask, x.v, lane_mask)};
+  }
+
+  __device__ __forceinline__ Lanes<unsigned> reduce_max(const Lanes<unsigned>& x,
+                                                        unsigned mask = kFullMask) const {
+    return {__reduce_max_sync(mask, x.v)};
   }
 };
 #endif
