@@ -11,7 +11,9 @@
 /// with match_any (and a fast path when every live lane has f = 0), the distance bins with a
 /// ballot loop over the distinct bins, an xor butterfly for the error sum and two
 /// __reduce_max_sync for the maximum error (as 64-bit pattern, high word then low word). No
-/// shared atomics, so no CAS loops. The block's phases, with a barrier between each:
+/// shared atomics, so no CAS loops; a __syncwarp() per step orders one step's leader writes
+/// before the next step's (perhaps other) leaders read them. The block's phases, with a
+/// barrier between each:
 ///   1. clear(): every thread zeroes its share of all warps' slots;
 ///   2. warp_tiles(): each warp fills its slots and its lanes' ScalarStats;
 ///   3. write_bins(): thread tid merges bins tid, tid + kThreads, ... over the warps in warp
@@ -129,6 +131,9 @@ template <class W>
 SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<W, bool>& fzero,
                               const Lanes<W, int>& fbin, const Lanes<W, int>& dbin,
                               const Lanes<W, double>& err, int zero_bin, WarpBins& slot) {
+  // The previous step's leaders (other lanes, perhaps) wrote the slots this step's leaders
+  // read and update: order those writes first.
+  w.sync();                           // warp-uniform
   const unsigned live = w.ballot(ok); // warp-uniform
   if (live == 0) return;              // warp-uniform
   // f histogram. Fast path: every live lane has f = 0 (off the spikes), one bin, one count.

@@ -76,6 +76,9 @@ struct HostWarp {
 
   static bool in(unsigned mask, int lane) { return lane_in(mask, lane); }
 
+  /// __syncwarp: the host's lanes are in lockstep already.
+  void sync(unsigned = kFullMask) const {}
+
   /// __ballot_sync: bit l set when lane l is in @p mask and its predicate holds.
   unsigned ballot(const Lanes<bool>& p, unsigned mask = kFullMask) const {
     unsigned r = 0;
@@ -152,6 +155,10 @@ struct DeviceWarp {
   __device__ __forceinline__ void each(F&& f) const {
     f(static_cast<int>(threadIdx.x) & (kWarpSize - 1));
   }
+
+  /// __syncwarp: orders the lanes' shared-memory writes before the other lanes' later reads
+  /// (the vote and shuffle intrinsics synchronise lanes but promise no memory ordering).
+  __device__ __forceinline__ void sync(unsigned mask = kFullMask) const { __syncwarp(mask); }
 
   __device__ __forceinline__ unsigned ballot(const Lanes<bool>& p,
                                              unsigned mask = kFullMask) const {
