@@ -1,10 +1,13 @@
 /// @file eval_mesh.cu
 /// @brief The mesh-evaluation kernel (R7): 64-bit index -> point on the fly (never stored) ->
-/// the shared forward pass -> per-thread statistics -> CUB block reduction -> one Accumulator
-/// per block. Histogram counts use shared-memory integer atomics (order-free, exact); the
-/// per-bin error sums sit in shared memory per thread and are summed in thread order, so
-/// nothing depends on scheduling: no floating-point atomics anywhere. The per-thread work is
-/// eval_block.hpp's, which CPU tests run in emulation.
+/// the shared forward pass -> per-lane statistics -> CUB block reduction -> one Accumulator
+/// per block. Each warp walks tiles of consecutive points (lane l: every 32nd point from
+/// first + l) and aggregates its histogram entries with warp collectives (match_any, ballot,
+/// xor shuffles) into its own shared slots, written by one leader lane per bin: no atomics of
+/// any kind, and the per-bin error sums are compensated and merged in warp order, so nothing
+/// depends on scheduling. The per-warp code is eval_block.hpp's, which CPU tests run in the
+/// host's lockstep warp emulation (math/warp.hpp). Phases: clear | tiles | write bins, with a
+/// barrier between each.
 #include "spikemesh/math/eval_block.hpp"
 
 #include "cuda_check.hpp"
@@ -27,20 +30,23 @@ template <class T, int Width>
 __global__ void __launch_bounds__(kBlock)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials) {
-  static_assert(kBlock % 32 == 0, "whole warps");
+  static_assert(kBlock % kWarpSize == 0, "whole warps");
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
   __shared__ typename BlockReduce::TempStorage reduce_storage;
   __shared__ eval_block::SharedBins bins;
   const int tid = static_cast<int>(threadIdx.x);
-  eval_block::clear(bins, tid);
+  eval_block::clear(bins, tid); // phase 1
   __syncthreads();
-  const ScalarStats local = eval_block::thread_points<T, Width>(
-      v, range, static_cast<int>(blockIdx.x), static_cast<int>(gridDim.x), tid, bins);
-  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local, MergeScalar{});
+  const DeviceWarp warp;
+  Lanes<DeviceWarp, ScalarStats> local;
+  const int w = tid / kWarpSize;
+  eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                   static_cast<int>(gridDim.x), w, bins.warp[w], local); // phase 2
+  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalar{});
   __syncthreads(); // the shared bins are complete
   Accumulator* out = partials + blockIdx.x;
   if (tid == 0) out->scalar = block;
-  eval_block::write_bins(bins, tid, out);
+  eval_block::write_bins(bins, tid, out); // phase 3
 }
 
 template <class T, int Width>

@@ -5,7 +5,7 @@
 #include "spikemesh/network.hpp"
 #include "spikemesh/reference.hpp"
 
-#include "../host/forward_batch.hpp"
+#include "../host/backends/forward_batch.hpp"
 #include "support/random_network.hpp"
 
 #include <gtest/gtest.h>

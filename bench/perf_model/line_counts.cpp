@@ -1,9 +1,9 @@
 /// @file line_counts.cpp
 /// @brief The static performance model's source-line profile: runs the mesh kernel's own
-/// per-thread code (math/eval_block.hpp, the same header the CUDA kernel compiles) on the host
-/// for one benchmark case, over a coarse mesh of the whole box, as one block of
-/// eval_block::kThreads threads. Built with --coverage, so gcov then tells how often each line
-/// of the shared headers ran; bench/perf_model/perf_model.py divides by the points evaluated
+/// per-warp code (math/eval_block.hpp, the same header the CUDA kernel compiles) on the host's
+/// lockstep warp emulator for one benchmark case, over a coarse mesh of the whole box, as one
+/// block of eval_block::kThreads threads. Built with --coverage, so gcov then tells how often each
+/// line of the shared headers ran; bench/perf_model/perf_model.py divides by the points evaluated
 /// and weights the kernel's SASS with it. Prints one JSON object (case, precision, width,
 /// points, FMAs the network executes per point).
 ///   spikemesh_perf_line_counts CASE float|double [POINTS]
@@ -31,19 +31,11 @@ Case case_named(const std::string& name) {
   throw std::invalid_argument("unknown case '" + name + "' (c1-d2, c1-d6, c1-d10, dense-W)");
 }
 
-/// One block of the kernel over the whole range (grid 1): every thread walks its runs.
+/// One block of the kernel over the whole range (grid 1): every warp walks its tiles.
 template <class T, int Width>
 void run_block(const EvalView<T>& v, IndexRange range) {
-  const auto shared = std::make_unique<eval_block::SharedBins>();
-  for (int t = 0; t < eval_block::kThreads; ++t)
-    eval_block::clear(*shared, t);
-  ScalarStats block;
-  for (int t = 0; t < eval_block::kThreads; ++t)
-    block.merge(eval_block::thread_points<T, Width>(v, range, 0, 1, t, *shared));
   Accumulator out;
-  out.scalar = block;
-  for (int t = 0; t < eval_block::kThreads; ++t)
-    eval_block::write_bins(*shared, t, &out);
+  eval_block::emulate_eval_grid<T, Width>(v, range, 1, &out);
   if (out.scalar.points != static_cast<std::uint64_t>(range.size()))
     throw std::logic_error("points lost");
 }

@@ -55,6 +55,15 @@ KERNELS = {  # .cu file -> extra nvcc flags, as kernels/CMakeLists.txt compiles 
     "certify_boxes.cu": [],
 }
 MESH_KERNEL = "eval_mesh_kernel"
+# The host profile runs the per-warp code on a lockstep warp emulator (math/warp.hpp): a
+# per-lane block runs 32 times per warp step there, as on the device's 32 lanes, but a
+# warp-uniform statement (loop bounds, collectives, masks) runs once per warp, where every lane
+# of the device issues it. Lines marked with this comment are scaled by WARP_SIZE. The
+# emulator's own loops over lanes are not device code: its file is left out of the profile,
+# so the device intrinsics there count once per execution of their (scaled) call site.
+WARP_SIZE = 32
+UNIFORM_MARK = re.compile(r"//.*\bwarp-uniform\b")
+EMULATOR_FILES = ("include/spikemesh/math/warp.hpp",)
 
 
 def die(msg):
@@ -115,6 +124,33 @@ def compile_kernels(nvcc, nvdisasm, workdir):
 
 
 # ---- the host profile: how often each source line runs per point ----------------------------
+def line_counts(report, objdir, emulator_files=EMULATOR_FILES):
+    """{(real path, line): device-equivalent executions} from a gcov JSON report: the warp
+    emulator's files dropped, lines marked warp-uniform scaled by WARP_SIZE."""
+    counts = {}
+    cwd = report.get("current_working_directory", objdir)  # where the TU was compiled
+    emulator = {os.path.realpath(os.path.join(ROOT, e)) for e in emulator_files}
+    for f in report["files"]:
+        path = os.path.realpath(os.path.join(cwd, f["file"]))
+        if path in emulator:
+            continue
+        uniform = uniform_lines(path)
+        for ln in f["lines"]:
+            key = (path, ln["line_number"])
+            n = ln["count"] * (WARP_SIZE if ln["line_number"] in uniform else 1)
+            counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def uniform_lines(path):
+    """Line numbers of @p path marked `// warp-uniform` (see UNIFORM_MARK)."""
+    try:
+        with open(path) as f:
+            return {n for n, text in enumerate(f, start=1) if UNIFORM_MARK.search(text)}
+    except OSError:
+        return set()
+
+
 def line_profile(build, case, precision):
     exe = os.path.join(build, "bench", "spikemesh_perf_line_counts")
     objdir = os.path.join(build, "bench", "CMakeFiles", "spikemesh_perf_line_counts.dir",
@@ -131,14 +167,7 @@ def line_profile(build, case, precision):
                        capture_output=True, text=True)
     if g.returncode != 0:
         die(f"gcov failed: {g.stderr.strip()[:500]}")
-    counts = {}
-    report = json.loads(g.stdout)
-    cwd = report.get("current_working_directory", objdir)  # where the TU was compiled
-    for f in report["files"]:
-        path = os.path.realpath(os.path.join(cwd, f["file"]))
-        for ln in f["lines"]:
-            key = (path, ln["line_number"])
-            counts[key] = counts.get(key, 0) + ln["count"]
+    counts = line_counts(json.loads(g.stdout), objdir)
     points = meta["points"]
     return meta, {k: v / points for k, v in counts.items()}
 

@@ -149,5 +149,32 @@ class Gates(unittest.TestCase):
         self.assertIn("stack 100 > ceiling 99", bad[0])
 
 
+
+class WarpUniformLines(unittest.TestCase):
+    """The profile runs per-warp code on a lockstep emulator: per-lane lines run 32 times per
+    warp step there, warp-uniform lines once; the model scales the latter by 32 and drops the
+    emulator's own file."""
+
+    def test_marked_lines_scaled_emulator_dropped(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "eval_block.hpp")
+            with open(src, "w") as f:
+                f.write("void f() {\n"
+                        "  for (;;) { // warp-uniform\n"
+                        "    lane();\n"
+                        "  }\n")
+            emu = os.path.join(d, "warp.hpp")
+            open(emu, "w").close()
+            report = {"current_working_directory": d, "files": [
+                {"file": "eval_block.hpp", "lines": [{"line_number": 2, "count": 5},
+                                                     {"line_number": 3, "count": 128}]},
+                {"file": "warp.hpp", "lines": [{"line_number": 1, "count": 999}]}]}
+            c = pm.line_counts(report, d, emulator_files=(emu,))
+            real = os.path.realpath(src)
+            self.assertEqual(c[(real, 2)], 5 * 32)
+            self.assertEqual(c[(real, 3)], 128)
+            self.assertNotIn((os.path.realpath(emu), 1), c)
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,16 +1,35 @@
 /// @file eval_block.hpp
-/// @brief What a thread block of the mesh kernel does: each thread walks runs of consecutive
-/// mesh points (64-bit index -> point, the shared forward pass, per-point sample), keeps scalar
-/// statistics in registers, and adds histogram counts to block-shared counters (integer atomics
-/// on the device: order-free, exact) and its error sums to its own shared slot. The CUDA kernel
-/// calls these with threadIdx/blockIdx (a CUB block reduction of the scalars);
-/// emulate_eval_grid() runs them block after block, thread after thread, on the host, so CPU
-/// tests check the kernel's index partition, tails and bins against the CPU backend.
+/// @brief What a thread block of the mesh kernel does, written once for the device
+/// (DeviceWarp) and the host's lockstep warp emulator (HostWarp, math/warp.hpp).
+///
+/// A block of kThreads threads is kWarps warps. Each warp walks warp tiles of kTilePoints
+/// consecutive mesh points: at step j its 32 lanes take 32 consecutive points along axis 0
+/// (lane l: point first + 32 j + l), so a lane decodes its 64-bit index once per tile and then
+/// steps by 32 along axis 0 without divisions (LaneCursor). Scalar statistics stay per lane in
+/// registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
+/// memory (WarpBins), written by one leader lane per bin and step: the f histogram aggregated
+/// with match_any (and a fast path when every live lane has f = 0), the distance bins with a
+/// ballot loop over the distinct bins, an xor butterfly for the error sum and two
+/// __reduce_max_sync for the maximum error (as 64-bit pattern, high word then low word). No
+/// shared atomics, so no CAS loops; a __syncwarp() per step orders one step's leader writes
+/// before the next step's (perhaps other) leaders read them. The block's phases, with a
+/// barrier between each:
+///   1. clear(): every thread zeroes its share of all warps' slots;
+///   2. warp_tiles(): each warp fills its slots and its lanes' ScalarStats;
+///   3. write_bins(): thread tid merges bins tid, tid + kThreads, ... over the warps in warp
+///      order (counts exact in 64 bits, error sums compensated) into the block's Accumulator.
+/// emulate_eval_grid() runs the phases on the host, optionally with blocks, threads, warps and
+/// lanes in reversed order, starting from NaN-filled shared memory, so that a missing phase or an
+/// order dependence shows in the tests.
+///
+/// Lines marked `// warp-uniform` run once per warp in the emulator but on every lane of the
+/// device; the static performance model (bench/perf_model) scales their profile counts by 32.
 #pragma once
 
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/point_stats.hpp"
+#include "spikemesh/math/warp.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -21,27 +40,58 @@
 namespace spikemesh {
 namespace eval_block {
 
-inline constexpr int kThreads = 128;    ///< threads per block
-inline constexpr int kRun = 16;         ///< consecutive points per walk (one decode per run)
+inline constexpr int kThreads = 128;                      ///< threads per block
+inline constexpr int kWarps = kThreads / kWarpSize;       ///< warps per block
+inline constexpr int kSteps = 16;                         ///< steps of 32 points per warp tile
+inline constexpr int kTilePoints = kSteps * kWarpSize;    ///< consecutive points per warp tile
+inline constexpr int kBlockPoints = kTilePoints * kWarps; ///< points a block takes per round
 inline constexpr int kNarrowWidth = 32; ///< per-thread layer buffer widths instantiated
 inline constexpr int kWideWidth = 256;
 
-/// Block-shared histogram state (__shared__ on the device).
-struct SharedBins {
+/// One warp's histogram slots in shared memory. Only that warp writes them, one leader lane
+/// per bin and step, so plain read-modify-writes suffice (no atomics). Counts are 64-bit.
+struct WarpBins {
   unsigned long long f_counts[kFBins];
   unsigned long long dist_counts[kDistBins];
-  unsigned long long dist_max_bits[kDistBins]; ///< non-negative doubles order as their bits
-  double dist_sums[kDistBins][kThreads];       ///< [bin][thread]: no bank conflicts
+  double dist_max[kDistBins]; ///< errors are >= 0: 0 is the neutral element
+  CompensatedSum dist_sums[kDistBins];
 };
 
-SM_HOST_DEVICE void count_one(unsigned long long* c) {
-#if defined(__CUDA_ARCH__)
-  atomicAdd(c, 1ull);
-#else
-  ++*c;
-#endif
-}
+/// Block-shared histogram state (__shared__ on the device): one WarpBins per warp.
+struct SharedBins {
+  WarpBins warp[kWarps];
+};
 
+/// A lane's mesh point: decoded once per tile, then advanced by kWarpSize points along axis 0
+/// with carries into the next axes (subtractions, no divisions). Its coordinates equal
+/// mesh_point()'s bit for bit.
+template <class T>
+struct LaneCursor {
+  index_t k[kMaxDim];
+  T x[kMaxDim];
+
+  SM_HOST_DEVICE void start(const MeshView& m, index_t i) {
+    mesh_decode(m, i, k);
+    for (int a = 0; a < m.dim; ++a)
+      x[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
+  }
+  /// Index + kWarpSize (past the last axis the carry is dropped: such a lane is out of range).
+  SM_HOST_DEVICE void advance(const MeshView& m) {
+    index_t carry = kWarpSize;
+    for (int a = 0; a < m.dim && carry != 0; ++a) {
+      index_t ka = k[a] + carry;
+      carry = 0;
+      while (ka >= m.points_per_axis[a]) {
+        ka -= m.points_per_axis[a];
+        ++carry;
+      }
+      k[a] = ka;
+      x[a] = static_cast<T>(mesh_coordinate(m, a, ka));
+    }
+  }
+};
+
+/// The bits of a double; non-negative doubles order as their bits.
 SM_HOST_DEVICE unsigned long long bits_of(double x) {
 #if defined(__CUDA_ARCH__)
   return static_cast<unsigned long long>(__double_as_longlong(x));
@@ -62,98 +112,200 @@ SM_HOST_DEVICE double double_of(unsigned long long b) {
 #endif
 }
 
-SM_HOST_DEVICE void max_bits(unsigned long long* m, unsigned long long b) {
-#if defined(__CUDA_ARCH__)
-  atomicMax(m, b);
-#else
-  *m = b > *m ? b : *m;
-#endif
-}
-
-/// Phase 1: thread @p tid clears its share of the bins.
+/// Phase 1: thread @p tid zeroes its share of every warp's slots.
 SM_HOST_DEVICE void clear(SharedBins& s, int tid) {
-  for (int i = tid; i < kFBins; i += kThreads)
-    s.f_counts[i] = 0;
-  for (int i = tid; i < kDistBins; i += kThreads) {
-    s.dist_counts[i] = 0;
-    s.dist_max_bits[i] = 0;
+  for (int i = tid; i < kWarps * kFBins; i += kThreads)
+    s.warp[i / kFBins].f_counts[i % kFBins] = 0;
+  for (int i = tid; i < kWarps * kDistBins; i += kThreads) {
+    WarpBins& w = s.warp[i / kDistBins];
+    w.dist_counts[i % kDistBins] = 0;
+    w.dist_max[i % kDistBins] = 0.0;
+    w.dist_sums[i % kDistBins] = CompensatedSum();
   }
-  for (int b = 0; b < kDistBins; ++b)
-    s.dist_sums[b][tid] = 0.0;
 }
 
-/// Phase 2: thread @p tid of block @p block (of @p grid) walks runs r = block * kThreads + tid,
-/// + grid * kThreads, ... of @p range, each kRun consecutive points (the last one shorter).
-/// Returns the thread's scalar statistics; histogram counts go to @p s.
-template <class T, int Width>
-SM_HOST_DEVICE ScalarStats thread_points(const EvalView<T>& v, IndexRange range, int block,
-                                         int grid, int tid, SharedBins& s) {
-  T buf_a[Width], buf_b[Width];
-  MeshCursor<T> cur;
-  PointSample samples[kRun];
-  ScalarStats local;
-  const index_t runs = (range.size() + kRun - 1) / kRun;
-  const index_t stride = static_cast<index_t>(grid) * kThreads;
-  for (index_t r = static_cast<index_t>(block) * kThreads + tid; r < runs; r += stride) {
-    const index_t first = range.begin + r * kRun;
-    const int n = static_cast<int>(range.end - first < kRun ? range.end - first : kRun);
-    cur.start(v.mesh, first);
-    for (int p = 0; p < n; ++p) {
-      const T f = forward(v.net, cur.x, buf_a, buf_b);
-      const PointSample ps = sample_at(v, cur.x, f);
-      samples[p] = ps;
-      if (std::isfinite(ps.f)) {
-        count_one(&s.f_counts[bin_of(ps.f, v.stats.f_lo, v.stats.f_hi, kFBins)]);
-        const int db = bin_of(ps.distance, 0.0, v.stats.dist_max, kDistBins);
-        const double e = std::fabs(ps.f - ps.truth);
-        count_one(&s.dist_counts[db]);
-        max_bits(&s.dist_max_bits[db], bits_of(e));
-        s.dist_sums[db][tid] += e;
-      }
-      cur.next(v.mesh);
-    }
-    local.add_block(samples, n, v.stats.tau);
+/// One step's histogram entries of a warp into its slots @p slot. @p ok: the lane has a point
+/// in range with finite f; @p fzero: and f == 0; @p fbin, @p dbin its bins, @p err |f - truth|.
+/// Every slot a lane writes is indexed by its own bin, and each bin has one writer.
+template <class W>
+SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<W, bool>& fzero,
+                              const Lanes<W, int>& fbin, const Lanes<W, int>& dbin,
+                              const Lanes<W, double>& err, int zero_bin, WarpBins& slot) {
+  // The previous step's leaders (other lanes, perhaps) wrote the slots this step's leaders
+  // read and update: order those writes first.
+  w.sync();                           // warp-uniform
+  const unsigned live = w.ballot(ok); // warp-uniform
+  if (live == 0) return;              // warp-uniform
+  // f histogram. Fast path: every live lane has f = 0 (off the spikes), one bin, one count.
+  if (w.ballot(fzero) == live) {         // warp-uniform
+    const int leader = first_lane(live); // warp-uniform
+    w.each([&](int lane) {
+      if (lane == leader) slot.f_counts[zero_bin] += static_cast<unsigned>(lane_count(live));
+    });
+  } else {
+    const Lanes<W, unsigned> peers = w.match_any(fbin); // warp-uniform
+    w.each([&](int lane) {
+      if (ok[lane] && lane == first_lane(peers[lane]))
+        slot.f_counts[fbin[lane]] += static_cast<unsigned>(lane_count(peers[lane]));
+    });
   }
-  return local;
+  // Distance bins: one round per distinct bin among the live lanes (usually one or two).
+  unsigned pending = live;                                          // warp-uniform
+  for (int round = 0; pending != 0 && round < kWarpSize; ++round) { // warp-uniform
+    const int leader = first_lane(pending);                         // warp-uniform
+    const Lanes<W, int> bin = w.shfl(dbin, leader);                 // warp-uniform
+    Lanes<W, bool> mine;
+    Lanes<W, double> sum;
+    Lanes<W, unsigned> hi;
+    w.each([&](int lane) {
+      mine[lane] = lane_in(pending, lane) && dbin[lane] == bin[lane];
+      sum[lane] = mine[lane] ? err[lane] : 0.0;
+      hi[lane] = static_cast<unsigned>(bits_of(sum[lane]) >> 32);
+    });
+    const unsigned group = w.ballot(mine); // warp-uniform
+    // The group's largest error (others give +0.0; errors >= 0 order as their bits): the
+    // largest high word, then the largest low word among the lanes that hold it.
+    const Lanes<W, unsigned> top_hi = w.reduce_max(hi); // warp-uniform
+    Lanes<W, unsigned> lo;
+    w.each([&](int lane) {
+      lo[lane] = hi[lane] == top_hi[lane] ? static_cast<unsigned>(bits_of(sum[lane])) : 0u;
+    });
+    const Lanes<W, unsigned> top_lo = w.reduce_max(lo); // warp-uniform
+    // Xor butterfly: afterwards every lane holds the stride-halving pairwise sum of the group's
+    // errors (adding the others' zeros is exact; a + b == b + a, so all lanes agree bit for bit).
+    for (int s = kWarpSize / 2; s >= 1; s /= 2) {        // warp-uniform
+      const Lanes<W, double> sum_o = w.shfl_xor(sum, s); // warp-uniform
+      w.each([&](int lane) { sum[lane] = sum[lane] + sum_o[lane]; });
+    }
+    w.each([&](int lane) {
+      if (lane == leader) {
+        const int b = dbin[lane];
+        const double top =
+            double_of(static_cast<unsigned long long>(top_hi[lane]) << 32 | top_lo[lane]);
+        slot.dist_counts[b] += static_cast<unsigned>(lane_count(group));
+        slot.dist_sums[b].add(sum[lane]);
+        slot.dist_max[b] = top > slot.dist_max[b] ? top : slot.dist_max[b];
+      }
+    });
+    pending &= ~group; // warp-uniform
+  }
+}
+
+/// Phase 2: warp @p warp of block @p block (of @p grid) walks warp tiles t = block * kWarps +
+/// warp, + grid * kWarps, ... of @p range (the last one shorter). Adds its points' scalar
+/// statistics to @p stats (per lane) and their histogram entries to @p slot.
+template <class T, int Width, class W>
+SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
+                               int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats) {
+  const HistScales scales(v.stats); // once per thread: no division per point
+  const int zero_bin = scales.f.scaled_bin(0.0);
+  Lanes<W, LaneCursor<T>> cur;
+  Lanes<W, RunSums> run;
+  Lanes<W, bool> ok, fzero;
+  Lanes<W, int> fbin, dbin;
+  Lanes<W, double> err;
+  const index_t tiles = (range.size() + kTilePoints - 1) / kTilePoints;
+  const index_t stride = static_cast<index_t>(grid) * kWarps;
+  index_t t = static_cast<index_t>(block) * kWarps + warp; // warp-uniform
+  for (; t < tiles; t += stride) {                         // warp-uniform
+    const index_t first = range.begin + t * kTilePoints;   // warp-uniform
+    w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
+    for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
+      const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
+      w.each([&](int lane) {
+        ok[lane] = false;
+        fzero[lane] = false;
+        fbin[lane] = -1;
+        dbin[lane] = -1;
+        err[lane] = 0.0;
+        if (base + lane < range.end) {
+          T buf_a[Width], buf_b[Width];
+          const T f = forward(v.net, cur[lane].x, buf_a, buf_b);
+          const PointSample ps = sample_at(v, cur[lane].x, f);
+          run[lane].add(ps, v.stats.tau, stats[lane]);
+          if (std::isfinite(ps.f)) {
+            ok[lane] = true;
+            fzero[lane] = ps.f == 0.0;
+            fbin[lane] = scales.f.scaled_bin(ps.f);
+            dbin[lane] = scales.dist.scaled_bin(ps.distance);
+            err[lane] = std::fabs(ps.f - ps.truth);
+          }
+        }
+        cur[lane].advance(v.mesh);
+      });
+      warp_bins(w, ok, fzero, fbin, dbin, err, zero_bin, slot); // warp-uniform
+    }
+    w.each([&](int lane) { run[lane].flush(stats[lane]); });
+  }
 }
 
 /// Phase 3, after a barrier: thread @p tid writes its share of the block's histograms to
-/// @p out (error sums over the threads' slots in thread order, compensated).
+/// @p out, each bin merged over the warps in warp order.
 SM_HOST_DEVICE void write_bins(const SharedBins& s, int tid, Accumulator* out) {
-  for (int i = tid; i < kFBins; i += kThreads)
-    out->bins.f_counts[i] = s.f_counts[i];
+  for (int i = tid; i < kFBins; i += kThreads) {
+    unsigned long long c = 0;
+    for (int w = 0; w < kWarps; ++w)
+      c += s.warp[w].f_counts[i];
+    out->bins.f_counts[i] = c;
+  }
   for (int b = tid; b < kDistBins; b += kThreads) {
+    unsigned long long c = 0;
     CompensatedSum sum;
-    for (int t = 0; t < kThreads; ++t)
-      sum.add(s.dist_sums[b][t]); // fixed thread order
-    out->bins.dist_counts[b] = s.dist_counts[b];
+    double top = 0.0;
+    for (int w = 0; w < kWarps; ++w) { // fixed warp order
+      c += s.warp[w].dist_counts[b];
+      sum.merge(s.warp[w].dist_sums[b]);
+      top = s.warp[w].dist_max[b] > top ? s.warp[w].dist_max[b] : top;
+    }
+    out->bins.dist_counts[b] = c;
     out->bins.dist_err_sum[b] = sum;
-    out->bins.dist_err_max[b] = double_of(s.dist_max_bits[b]);
+    out->bins.dist_err_max[b] = top;
   }
 }
 
-/// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials, the
-/// scalars of a block merged in thread order (the kernel's CUB reduction merges in a tree).
+/// How emulate_eval_grid() runs a grid: in order, or every level (blocks, threads of a phase,
+/// warps, lanes of a per-lane block) reversed. Results must not depend on it.
+enum class EmulationOrder { Forward, Reversed };
+
+/// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
+/// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
+/// thread order (the kernel's CUB reduction merges in a tree).
 template <class T, int Width>
-void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials) {
+void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials,
+                       EmulationOrder order = EmulationOrder::Forward) {
+  const bool rev = order == EmulationOrder::Reversed;
   const auto shared = std::make_unique<SharedBins>();
-  for (int b = 0; b < grid; ++b) {
+  std::memset(static_cast<void*>(shared.get()), 0xff, sizeof(SharedBins));
+  const auto stats = std::make_unique<HostWarp::Lanes<ScalarStats>[]>(kWarps);
+  HostWarp w;
+  w.reversed = rev;
+  const auto at = [rev](int i, int n) { return rev ? n - 1 - i : i; };
+  for (int bi = 0; bi < grid; ++bi) {
+    const int b = at(bi, grid);
     for (int t = 0; t < kThreads; ++t)
-      clear(*shared, t);
+      clear(*shared, at(t, kThreads));
+    // __syncthreads()
+    for (int wi = 0; wi < kWarps; ++wi) {
+      const int wp = at(wi, kWarps);
+      stats[static_cast<std::size_t>(wp)] = HostWarp::Lanes<ScalarStats>();
+      warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
+                           stats[static_cast<std::size_t>(wp)]);
+    }
+    // __syncthreads()
     ScalarStats block;
-    for (int t = 0; t < kThreads; ++t)
-      block.merge(thread_points<T, Width>(v, range, b, grid, t, *shared));
+    for (int wp = 0; wp < kWarps; ++wp)
+      for (int lane = 0; lane < kWarpSize; ++lane)
+        block.merge(stats[static_cast<std::size_t>(wp)][lane]); // thread order
     partials[b].scalar = block;
     for (int t = 0; t < kThreads; ++t)
-      write_bins(*shared, t, &partials[b]);
+      write_bins(*shared, at(t, kThreads), &partials[b]);
   }
 }
 
 /// Blocks for a range of @p points: the full grid, or fewer for small ranges so that every
-/// block has a run.
+/// block has a warp tile.
 SM_HOST_DEVICE int grid_for_range(index_t points, int full_grid) {
-  const index_t runs = (points + kRun - 1) / kRun;
-  const index_t needed = (runs + kThreads - 1) / kThreads;
+  const index_t needed = (points + kBlockPoints - 1) / kBlockPoints;
   return static_cast<int>(needed < full_grid ? needed : full_grid);
 }
 

@@ -63,12 +63,32 @@ SM_HOST_DEVICE PointSample sample_point(const EvalView<T>& v, index_t i, T* x, T
   return sample_at(v, x, forward(v.net, x, a, b));
 }
 
-/// Bin of @p value in [lo, hi) split into @p bins, clamped to the end bins.
-SM_HOST_DEVICE int bin_of(double value, double lo, double hi, int bins) {
-  const double t = std::floor((value - lo) / (hi - lo) * bins);
-  if (!(t >= 0.0)) return 0;
-  return t >= bins ? bins - 1 : static_cast<int>(t);
-}
+/// Bin of @p value in [lo, hi) split into @p bins, clamped to the end bins (NaN: bin 0). The
+/// scale bins / (hi - lo) is computed once, so a point costs a subtraction, a multiplication and
+/// a floor, no division; both backends bin through this, so their bins agree point for point.
+struct BinScales {
+  double lo = 0.0;
+  double scale = 1.0;
+  int bins = 1;
+
+  BinScales() = default;
+  SM_HOST_DEVICE BinScales(double lo_, double hi_, int bins_)
+      : lo(lo_), scale(static_cast<double>(bins_) / (hi_ - lo_)), bins(bins_) {}
+
+  SM_HOST_DEVICE int scaled_bin(double value) const {
+    const double t = std::floor((value - lo) * scale);
+    if (!(t >= 0.0)) return 0;
+    return t >= bins ? bins - 1 : static_cast<int>(t);
+  }
+};
+
+/// The two histograms' scales of a run.
+struct HistScales {
+  BinScales f, dist;
+  HistScales() = default;
+  SM_HOST_DEVICE explicit HistScales(const StatsConfig& c)
+      : f(c.f_lo, c.f_hi, kFBins), dist(0.0, c.dist_max, kDistBins) {}
+};
 
 /// The scalar part of the statistics (what a GPU block reduces with one collective).
 struct ScalarStats {
@@ -83,39 +103,8 @@ struct ScalarStats {
   double max_abs_err = 0.0;
 
   /// Adds @p n samples: plain double partial sums over the block (n is small, e.g. 16), then
-  /// one compensated addition per statistic. Counts and extrema as in add().
-  SM_HOST_DEVICE void add_block(const PointSample* s, int n, double tau) {
-    double f = 0.0, f2 = 0.0, ae = 0.0, se = 0.0, st = 0.0;
-    bool any = false;
-    for (int i = 0; i < n; ++i) {
-      ++points;
-      const double v = s[i].f;
-      if (!std::isfinite(v)) {
-        ++nonfinite_count;
-        continue;
-      }
-      any = true;
-      const double af = std::fabs(v);
-      spike_count += af > tau ? 1u : 0u;
-      undecided_count += af <= tau ? 1u : 0u;
-      correct_count += (v > tau && s[i].truth > 0.0) || (v < -tau && s[i].truth < 0.0) ? 1u : 0u;
-      const double e = std::fabs(v - s[i].truth);
-      f += v;
-      f2 += v * v;
-      ae += e;
-      se += e * e;
-      st += s[i].truth * s[i].truth;
-      f_min = v < f_min ? v : f_min;
-      f_max = v > f_max ? v : f_max;
-      max_abs_err = e > max_abs_err ? e : max_abs_err;
-    }
-    if (!any) return;
-    sum_f.add(f);
-    sum_f2.add(f2);
-    sum_abs_err.add(ae);
-    sum_sq_err.add(se);
-    sum_sq_truth.add(st);
-  }
+  /// one compensated addition per statistic (RunSums). Counts and extrema as in add().
+  SM_HOST_DEVICE void add_block(const PointSample* s, int n, double tau);
 
   SM_HOST_DEVICE void add(const PointSample& s, double tau) {
     ++points;
@@ -155,6 +144,55 @@ struct ScalarStats {
   }
 };
 
+/// Plain double partial sums over a short run of points (no per-point arrays): add() counts a
+/// sample into @p st (counts, extrema) and its sums here; flush() adds the run's sums to @p st
+/// with one compensated addition per statistic.
+struct RunSums {
+  double f = 0.0, f2 = 0.0, ae = 0.0, se = 0.0, st = 0.0;
+  bool any = false;
+
+  SM_HOST_DEVICE void add(const PointSample& s, double tau, ScalarStats& to) {
+    ++to.points;
+    const double v = s.f;
+    if (!std::isfinite(v)) {
+      ++to.nonfinite_count;
+      return;
+    }
+    any = true;
+    const double af = std::fabs(v);
+    to.spike_count += af > tau ? 1u : 0u;
+    to.undecided_count += af <= tau ? 1u : 0u;
+    to.correct_count += (v > tau && s.truth > 0.0) || (v < -tau && s.truth < 0.0) ? 1u : 0u;
+    const double e = std::fabs(v - s.truth);
+    f += v;
+    f2 += v * v;
+    ae += e;
+    se += e * e;
+    st += s.truth * s.truth;
+    to.f_min = v < to.f_min ? v : to.f_min;
+    to.f_max = v > to.f_max ? v : to.f_max;
+    to.max_abs_err = e > to.max_abs_err ? e : to.max_abs_err;
+  }
+
+  SM_HOST_DEVICE void flush(ScalarStats& to) {
+    if (any) {
+      to.sum_f.add(f);
+      to.sum_f2.add(f2);
+      to.sum_abs_err.add(ae);
+      to.sum_sq_err.add(se);
+      to.sum_sq_truth.add(st);
+    }
+    *this = RunSums();
+  }
+};
+
+SM_HOST_DEVICE void ScalarStats::add_block(const PointSample* s, int n, double tau) {
+  RunSums run;
+  for (int i = 0; i < n; ++i)
+    run.add(s[i], tau, *this);
+  run.flush(*this);
+}
+
 /// Histograms: f values, and error versus distance to the training set.
 struct BinStats {
   std::uint64_t f_counts[kFBins] = {};
@@ -162,10 +200,10 @@ struct BinStats {
   CompensatedSum dist_err_sum[kDistBins] = {};
   double dist_err_max[kDistBins] = {};
 
-  SM_HOST_DEVICE void add(const PointSample& s, const StatsConfig& c) {
+  SM_HOST_DEVICE void add(const PointSample& s, const HistScales& h) {
     if (!std::isfinite(s.f)) return;
-    ++f_counts[bin_of(s.f, c.f_lo, c.f_hi, kFBins)];
-    const int b = bin_of(s.distance, 0.0, c.dist_max, kDistBins);
+    ++f_counts[h.f.scaled_bin(s.f)];
+    const int b = h.dist.scaled_bin(s.distance);
     const double e = std::fabs(s.f - s.truth);
     ++dist_counts[b];
     dist_err_sum[b].add(e);
@@ -190,7 +228,7 @@ struct Accumulator {
 
   SM_HOST_DEVICE void add(const PointSample& s, const StatsConfig& c) {
     scalar.add(s, c.tau);
-    bins.add(s, c);
+    bins.add(s, HistScales(c));
   }
   SM_HOST_DEVICE void merge(const Accumulator& o) {
     scalar.merge(o.scalar);

@@ -119,7 +119,7 @@ private:
 
 } // namespace
 
-/// Declared in host/evaluator_factory.cpp.
+/// Declared in host/backends/evaluator_factory.cpp.
 std::unique_ptr<Evaluator> make_cuda_evaluator() {
   return std::make_unique<CudaEvaluator>();
 }

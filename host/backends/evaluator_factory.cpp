@@ -10,7 +10,7 @@
 namespace spikemesh {
 
 #if defined(SPIKEMESH_HAS_CUDA)
-// Defined in host/backend_cuda.cpp (built only with SPIKEMESH_ENABLE_CUDA).
+// Defined in host/backends/backend_cuda.cpp (built only with SPIKEMESH_ENABLE_CUDA).
 std::unique_ptr<Evaluator> make_cuda_evaluator();
 bool cuda_device_present(std::string* why);
 #endif
