@@ -39,6 +39,7 @@ struct PieceScratch {
   AffineForm L, g, A, row;
   std::vector<AffineForm> gs; ///< the unstable last-layer neurons' forms
   std::vector<double> ks;     ///< and their output weights
+  std::vector<char> apart;    ///< [i m + j]: the active sets of neurons i, j provably disjoint
   HalfspaceWorkspace ws;
   TwoHalfspaceWorkspace ws2;
 };
@@ -59,6 +60,8 @@ public:
                       double tau_out, PieceScratch& ps) const;
 
 private:
+  PieceOutcome disjoint_pieces(const double* lo, const double* hi, double tau_in, double tau_out,
+                               PieceScratch& ps) const;
   PieceOutcome union_of(const double* lo, const double* hi, double tau_in, double tau_out,
                         PieceScratch& ps) const;
   bool first_layer(const double* lo, const double* hi, PieceScratch& ps, PieceOutcome& out) const;
