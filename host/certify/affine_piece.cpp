@@ -177,6 +177,9 @@ AffinePieces::AffinePieces(const Network& net, const BoxBounder& bounder)
       m_applicable = false;
   }
   m_trie = bounder.separable() && net.layers[1].act == Activation::ReLU;
+  // Dense copies made once (decide() runs per box): the output row, the first layer.
+  if (net.layers.back().is_sparse()) m_vout = net.layers.back().dense_weight();
+  if (!bounder.separable()) m_w0 = net.layers[0].dense_weight();
 }
 
 bool AffinePieces::separable_second_layer(const double* lo, const double* hi, const BoundScratch& s,
@@ -423,7 +426,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
     layer = 1;
   } else {
     const Layer& L0 = net.layers[0];
-    const std::vector<double> w0 = L0.dense_weight();
+    const std::vector<double>& w0 = m_w0;
     ps.next.clear();
     ps.prev_index.clear();
     for (int r = 0; r < L0.out; ++r) {
@@ -499,8 +502,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   // neuron g (PReLU: act(z) = alpha z + (1 - alpha) ReLU(z)).
   const Layer& H = net.layers[last];
   const Layer& O = net.layers.back();
-  const std::vector<double> v = O.is_sparse() ? O.dense_weight() : std::vector<double>{};
-  const std::vector<double>& vout = O.is_sparse() ? v : O.weight;
+  const std::vector<double>& vout = O.is_sparse() ? m_vout : O.weight;
   AffineForm& Lf = ps.L;
   zero_form(Lf, d);
   Lf.c = O.bias[0];

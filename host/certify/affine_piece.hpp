@@ -72,6 +72,8 @@ private:
   bool m_applicable = true;
   const std::vector<double>* m_kerr = nullptr;
   bool m_trie = false; ///< the bounder skips silent second-layer rows (s.reached lists the rest)
+  std::vector<double> m_vout; ///< the output row, dense (where the output layer is sparse)
+  std::vector<double> m_w0;   ///< the first layer, dense (where the bounder is not separable)
 };
 
 } // namespace spikemesh
