@@ -592,7 +592,44 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
     const double ks = sign * kappa;
     const Side in = decide_side(Ls, ks, unstable, tau_in);
     const Side outer = decide_side(Ls, ks, unstable, tau_out);
-    if (in == Side::Undecided || outer == Side::Undecided) return PieceOutcome{};
+    if (in == Side::Undecided || outer == Side::Undecided) {
+      // L straddles tau on the box: two affine pieces split by the kink, each the box cut by
+      // two half-spaces. {sign f > t} = {g > 0, sign A > t} u {g <= 0, sign L > t}; with the
+      // forms' errors in the constants, the lower end counts the inner sets (g > err_g,
+      // g < -err_g: disjoint), the upper end the outer ones (their sum bounds the union).
+      double part[2] = {0.0, 0.0};
+      const AffineForm& g = ps.g;
+      std::vector<double>& ga = ps.A2.g; // +-g
+      std::vector<double>& fa = ps.row.g;
+      for (int end = 0; end < 2; ++end) { // 0: lower (tau_in, inner sets), 1: upper
+        const double t = end == 0 ? tau_in : tau_out;
+        DirectedSumD acc2;
+        for (int piece = 0; piece < 2; ++piece) { // 0: g > 0 with A, 1: g <= 0 with L
+          const AffineForm& F = piece == 0 ? A : Lf;
+          const double gs = piece == 0 ? 1.0 : -1.0;
+          ga.resize(d);
+          fa.resize(d);
+          for (std::size_t i = 0; i < d; ++i) {
+            ga[i] = gs * g.g[i];
+            fa[i] = sign * F.g[i];
+          }
+          const double gc = gs * g.c, fc = sign * F.c;
+          const double cg = end == 0 ? down(gc - g.err) : up(gc + g.err);
+          const double cf = end == 0 ? down(down(fc - t) - F.err) : up(up(fc - t) + F.err);
+          const VolumeEnclosure e = two_halfspace_volume(static_cast<int>(d), ga.data(), cg,
+                                                         fa.data(), cf, lo, hi, ps.ws2);
+          if (!e.ok) return PieceOutcome{};
+          acc2.add(end == 0 ? e.lo : e.hi);
+          out.terms += e.terms;
+        }
+        part[end] =
+            end == 0 ? std::max(0.0, acc2.down()) : std::min(box_volume_end(true), acc2.up());
+      }
+      total_lo += part[0];
+      total_hi += part[1];
+      out.two_halfspaces = true;
+      continue;
+    }
     const AffineForm& F = (unstable && kappa != 0.0) ? A : Lf;
     // {sign F - tau > 0}: a = sign g, c = sign c - tau -+ err, rounded outwards.
     std::vector<double>& a = ps.row.g;

@@ -36,7 +36,7 @@ struct PieceOutcome {
 struct PieceScratch {
   std::vector<AffineForm> prev, next; ///< post-activation forms of a layer (nonzero ones)
   std::vector<int> prev_index;        ///< their neuron indices
-  AffineForm L, g, A, row;
+  AffineForm L, g, A, A2, row;
   std::vector<AffineForm> gs; ///< the unstable last-layer neurons' forms
   std::vector<double> ks;     ///< and their output weights
   std::vector<char> apart;    ///< [i m + j]: the active sets of neurons i, j provably disjoint
