@@ -83,6 +83,9 @@ TEST(ExactMethod, DisjointSpikesMeetTheClosedForm) {
       {"relu-spike", 10, 2, 9.99, 0.0, Labels::Ones},
       {"relu-spike", 12, 2, 11.6, 0.0, Labels::Random},
       {"relu-spike", 12, 2, 11.6, 0.5, Labels::Ones},
+      {"relu-spike", 4, 10, 3.6, 0.0, Labels::Random},    // 10^4 spikes
+      {"relu-spike", 16, 2, 15.6, 0.0, Labels::Random},   // 65536 spikes, 32 to a box
+      {"prelu-spike", 14, 2, 13.6, 1e-4, Labels::Random}, // 16384 spikes, folded, tau > 0
       {"prelu-spike", 2, 4, 1.8, 1e-4, Labels::Random},
       {"prelu-spike", 5, 4, 4.7, 1e-4, Labels::Random},
       {"prelu-spike", 6, 3, 5.6, 1e-4, Labels::Ones},
