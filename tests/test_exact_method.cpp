@@ -5,8 +5,10 @@
 #include "spikemesh/case.hpp"
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/exact.hpp"
+#include "spikemesh/math/forward.hpp"
 
 #include "../host/certify/prelu_fold.hpp"
+#include "support/random_network.hpp"
 
 #include <gtest/gtest.h>
 
@@ -81,6 +83,9 @@ TEST(ExactMethod, DisjointSpikesMeetTheClosedForm) {
       {"relu-spike", 10, 2, 9.99, 0.0, Labels::Ones},
       {"relu-spike", 12, 2, 11.6, 0.0, Labels::Random},
       {"relu-spike", 12, 2, 11.6, 0.5, Labels::Ones},
+      {"relu-spike", 4, 10, 3.6, 0.0, Labels::Random},    // 10^4 spikes
+      {"relu-spike", 16, 2, 15.6, 0.0, Labels::Random},   // 65536 spikes, 32 to a box
+      {"prelu-spike", 14, 2, 13.6, 1e-4, Labels::Random}, // 16384 spikes, folded, tau > 0
       {"prelu-spike", 2, 4, 1.8, 1e-4, Labels::Random},
       {"prelu-spike", 5, 4, 4.7, 1e-4, Labels::Random},
       {"prelu-spike", 6, 3, 5.6, 1e-4, Labels::Ones},
@@ -185,6 +190,60 @@ TEST(PreluFold, ErrorBoundHoldsInExactArithmetic) {
 TEST(PreluFold, LeavesOtherNetworksAlone) {
   const Case c1 = build_case(CaseParams::relu_spike(3, 3, 2.7));
   EXPECT_FALSE(fold_prelu_pairs(c1.network, 0.0, 1.0).folded);
+}
+
+} // namespace spikemesh
+
+namespace spikemesh {
+
+TEST(ExactMethod, RandomReluNetworkBracketHoldsMonteCarlo) {
+  // A random ReLU network 3-12-12-1, tau = the median |f|: boxes are decided through affine
+  // pieces, one unstable last-layer neuron (two half-spaces per piece) and bounds. The bracket
+  // must lie within certify's and hold a 1e6-point Monte Carlo estimate (5 sigma).
+  for (const std::uint64_t seed : {3u, 8u}) {
+    Network net = testing::random_network(seed, 3, {12, 12}, Activation::ReLU);
+    for (Layer& L : net.layers)
+      for (double& w : L.weight)
+        w *= 2.0;
+    const PackedNetwork<double> packed(net);
+    const NetworkView<double> v = packed.view();
+    std::vector<double> a(static_cast<std::size_t>(v.buffer_width)), b(a.size()), vals;
+    std::mt19937_64 rng(seed);
+    for (int i = 0; i < 2001; ++i)
+      vals.push_back(
+          std::fabs(forward(v, testing::random_point(rng, 3).data(), a.data(), b.data())));
+    std::nth_element(vals.begin(), vals.begin() + 1000, vals.end());
+    CertifyOptions o;
+    o.box_budget = 100000;
+    o.samples = 0;
+    o.tau = vals[1000];
+    o.threads = 2;
+    const CertifyResult e = exact_volume(net, 3, 0.0, 1.0, o);
+    const CertifyResult c = certify_volume(net, 3, 0.0, 1.0, o);
+    const std::int64_t n = 1000000;
+    std::int64_t hits = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+      hits +=
+          std::fabs(forward(v, testing::random_point(rng, 3).data(), a.data(), b.data())) > o.tau
+              ? 1
+              : 0;
+    const double p = static_cast<double>(hits) / static_cast<double>(n);
+    const double sigma = std::sqrt(p * (1 - p) / static_cast<double>(n));
+    std::printf("seed %llu: exact [%.9g, %.9g] fraction %.6f (%lld exact boxes), certify [%.6g, "
+                "%.6g], MC %.6f +- %.1e\n",
+                static_cast<unsigned long long>(seed), e.certified_volume_lower,
+                e.certified_volume_upper, e.exact_volume_fraction,
+                static_cast<long long>(e.boxes_exact), c.certified_volume_lower,
+                c.certified_volume_upper, p, sigma);
+    EXPECT_GT(e.boxes_exact, 0);
+    EXPECT_GE(e.certified_volume_lower, c.certified_volume_lower - 1e-12);
+    EXPECT_LE(e.certified_volume_upper, c.certified_volume_upper + 1e-12);
+    EXPECT_LE(e.certified_volume_lower, p + 5 * sigma);
+    EXPECT_GE(e.certified_volume_upper, p - 5 * sigma);
+    // Far tighter than certify's bracket at the same budget.
+    EXPECT_LT(e.certified_volume_upper - e.certified_volume_lower,
+              0.2 * (c.certified_volume_upper - c.certified_volume_lower));
+  }
 }
 
 } // namespace spikemesh

@@ -406,3 +406,150 @@ TEST(TwoHalfspaceVolume, AgreesWithMonteCarloD3To8) {
     EXPECT_LE(e.hi - e.lo, 1e-13);
   }
 }
+
+namespace {
+
+/// A half-space a . x <= b of R^k, exact.
+struct Ineq {
+  std::vector<mpq_class> a;
+  mpq_class b;
+};
+
+/// Exact volume of the bounded polytope {x in R^k : a_i . x <= b_i} by Lasserre's recursion:
+/// vol_k(P) = (1/k) sum_i b_i / |a_ij| vol_{k-1}(pi_j F_i), where F_i is the facet a_i . x = b_i
+/// and pi_j drops a coordinate j with a_ij != 0 (x_j eliminated from the other inequalities).
+/// Exact in rationals, brute force (k! m^k work), an independent check of the closed form for
+/// small k. The inequalities must be in general position (no two equal hyperplanes).
+mpq_class lasserre_volume(const std::vector<Ineq>& P, int k) {
+  if (k == 1) {
+    bool has_lo = false, has_hi = false;
+    mpq_class lo, hi;
+    for (const Ineq& q : P) {
+      if (q.a[0] > 0) {
+        const mpq_class t = q.b / q.a[0];
+        if (!has_hi || t < hi) hi = t;
+        has_hi = true;
+      } else if (q.a[0] < 0) {
+        const mpq_class t = q.b / q.a[0];
+        if (!has_lo || t > lo) lo = t;
+        has_lo = true;
+      } else if (q.b < 0) {
+        return 0;
+      }
+    }
+    return hi > lo ? mpq_class(hi - lo) : mpq_class(0);
+  }
+  mpq_class sum(0);
+  for (std::size_t i = 0; i < P.size(); ++i) {
+    const Ineq& f = P[i];
+    int j = -1;
+    for (int c = 0; c < k; ++c)
+      if (f.a[static_cast<std::size_t>(c)] != 0 &&
+          (j < 0 || abs(f.a[static_cast<std::size_t>(c)]) > abs(f.a[static_cast<std::size_t>(j)])))
+        j = c;
+    if (j < 0 || f.b == 0) continue; // b_i = 0: the facet's term vanishes
+    const mpq_class aj = f.a[static_cast<std::size_t>(j)];
+    std::vector<Ineq> facet;
+    bool empty = false;
+    for (std::size_t r = 0; r < P.size() && !empty; ++r) {
+      if (r == i) continue;
+      const Ineq& g = P[r];
+      const mpq_class t = g.a[static_cast<std::size_t>(j)] / aj;
+      Ineq h;
+      bool zero = true;
+      for (int c = 0; c < k; ++c) {
+        if (c == j) continue;
+        h.a.push_back(g.a[static_cast<std::size_t>(c)] - t * f.a[static_cast<std::size_t>(c)]);
+        zero = zero && h.a.back() == 0;
+      }
+      h.b = g.b - t * f.b;
+      if (zero) {
+        empty = h.b < 0;
+        continue;
+      }
+      facet.push_back(std::move(h));
+    }
+    if (empty) continue;
+    sum += f.b / abs(aj) * lasserre_volume(facet, k - 1);
+  }
+  return sum / k;
+}
+
+/// vol{x in [lo, hi] : a . x + ca > 0, b . x + cb > 0} by lasserre_volume().
+mpq_class exact_two_halfspaces(const std::vector<double>& a, double ca,
+                               const std::vector<double>& b, double cb,
+                               const std::vector<double>& lo, const std::vector<double>& hi) {
+  const int d = static_cast<int>(a.size());
+  std::vector<Ineq> P;
+  for (int i = 0; i < d; ++i) {
+    Ineq up, down;
+    up.a.assign(static_cast<std::size_t>(d), 0);
+    down.a.assign(static_cast<std::size_t>(d), 0);
+    up.a[static_cast<std::size_t>(i)] = 1;
+    up.b = hi[static_cast<std::size_t>(i)];
+    down.a[static_cast<std::size_t>(i)] = -1;
+    down.b = -mpq_class(lo[static_cast<std::size_t>(i)]);
+    P.push_back(up);
+    P.push_back(down);
+  }
+  Ineq ha, hb;
+  for (int i = 0; i < d; ++i) {
+    ha.a.push_back(-mpq_class(a[static_cast<std::size_t>(i)]));
+    hb.a.push_back(-mpq_class(b[static_cast<std::size_t>(i)]));
+  }
+  ha.b = ca;
+  hb.b = cb;
+  P.push_back(ha);
+  P.push_back(hb);
+  return lasserre_volume(P, d);
+}
+
+} // namespace
+
+TEST(TwoHalfspaceVolume, LasserreRecursionCheckedAgainstPolygonClipping) {
+  // The reference itself, in 2-D, against the independent polygon clipping above.
+  std::mt19937_64 rng(41);
+  for (int rep = 0; rep < 50; ++rep) {
+    const HCase k1 = random_case(rng, 2, false);
+    HCase k2 = random_case(rng, 2, false);
+    const mpq_class clip = exact_area_clip2(k1.a, k1.c, k2.a, k2.c, k1.lo, k1.hi);
+    const mpq_class las = exact_two_halfspaces(k1.a, k1.c, k2.a, k2.c, k1.lo, k1.hi);
+    EXPECT_EQ(clip, las) << rep;
+  }
+}
+
+TEST(TwoHalfspaceVolume, MatchesExactRationalPolytopeVolumeD3To5) {
+  // Random boxes and two random hyperplanes through them (coefficients over four decades, both
+  // signs, no zeros: general position), the exact rational volume by Lasserre's recursion.
+  std::mt19937_64 rng(20261202);
+  TwoHalfspaceWorkspace ws;
+  int nonzero = 0;
+  for (int d = 3; d <= 5; ++d) {
+    const int reps = d == 5 ? 6 : 25;
+    for (int rep = 0; rep < reps; ++rep) {
+      HCase k1 = random_case(rng, d, false);
+      HCase k2 = random_case(rng, d, false);
+      for (double& v : k1.a)
+        if (v == 0.0) v = 0.5;
+      for (double& v : k2.a)
+        if (v == 0.0) v = -0.25;
+      k2.lo = k1.lo;
+      k2.hi = k1.hi;
+      double v0 = 0, v1 = 0;
+      for (int i = 0; i < d; ++i) {
+        v0 += std::min(k2.a[i] * k2.lo[i], k2.a[i] * k2.hi[i]);
+        v1 += std::max(k2.a[i] * k2.lo[i], k2.a[i] * k2.hi[i]);
+      }
+      k2.c = -(v0 + (0.2 + 0.6 * (rep % 7) / 6.0) * (v1 - v0));
+      const mpq_class exact = exact_two_halfspaces(k1.a, k1.c, k2.a, k2.c, k1.lo, k1.hi);
+      const VolumeEnclosure e = two_halfspace_volume(d, k1.a.data(), k1.c, k2.a.data(), k2.c,
+                                                     k1.lo.data(), k1.hi.data(), ws);
+      ASSERT_TRUE(e.ok) << d << " " << rep;
+      EXPECT_LE(mpq_class(e.lo), exact) << "d=" << d << " rep=" << rep;
+      EXPECT_GE(mpq_class(e.hi), exact) << "d=" << d << " rep=" << rep;
+      EXPECT_LE(e.hi - e.lo, 1e-12 * exact.get_d() + 1e-300) << "d=" << d << " rep=" << rep;
+      nonzero += exact > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(nonzero, 40); // most cases cut a nonempty piece
+}

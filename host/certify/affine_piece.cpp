@@ -22,6 +22,9 @@ namespace {
 
 constexpr double kU = DBL_EPSILON / 2.0; ///< unit roundoff
 constexpr std::size_t kMaxUnion = 6;     ///< unstable neurons resolved as a union at most
+/// Unstable last-layer neurons resolved at most when their active sets are pairwise disjoint in
+/// the box (C1/C2: the spikes a box holds); more and the box is split.
+constexpr std::size_t kMaxDisjoint = 32;
 constexpr double kUnionGap = 1e-10; ///< a union's bracket counts as exact within this (relative)
 
 /// |c| + sum |g_i| X_i: a bound of |form| over the box (without err).
@@ -118,6 +121,52 @@ double up(double x) {
   return std::nextafter(x, INFINITY);
 }
 
+/// Upper end of max over the box of lam * (a + ea) + mu * (b + eb) (the true functions lie
+/// within their forms' err): lam a + mu b in double, its rounding charged like union_of's sums.
+double combined_max(const AffineForm& a, const AffineForm& b, double lam, double mu,
+                    const double* lo, const double* hi, AffineForm& A) {
+  const std::size_t d = a.g.size();
+  A.g.resize(d);
+  for (std::size_t i = 0; i < d; ++i)
+    A.g[i] = lam * a.g[i] + mu * b.g[i];
+  A.c = lam * a.c + mu * b.c;
+  const double mag = lam * (magnitude(a, lo, hi) + a.err) + mu * (magnitude(b, lo, hi) + b.err);
+  A.err = (lam * a.err + mu * b.err + 4.0 * 6.0 * kU * mag) * (1.0 + 8.0 * kU);
+  return range(A, lo, hi).hi;
+}
+
+/// Whether {a > 0} and {b > 0} (true functions) provably do not meet in the box: some
+/// lam, mu >= 0 (not both 0) with lam a + mu b < 0 on the whole box (by minimax the least such
+/// maximum over lam + mu = 1 is max_x min(a, b), so a convex search over lam finds one wherever
+/// the sets are apart by more than the rounding). Tries lam = mu first (C1/C2's spikes), then a
+/// golden-section search.
+bool provably_disjoint(const AffineForm& a, const AffineForm& b, const double* lo, const double* hi,
+                       AffineForm& A) {
+  if (combined_max(a, b, 0.5, 0.5, lo, hi, A) < 0.0) return true;
+  double l = 0.0, r = 1.0;
+  const double phi = 0.6180339887498949;
+  double x1 = r - phi * (r - l), x2 = l + phi * (r - l);
+  double f1 = combined_max(a, b, x1, 1.0 - x1, lo, hi, A);
+  double f2 = combined_max(a, b, x2, 1.0 - x2, lo, hi, A);
+  for (int it = 0; it < 40; ++it) {
+    if (f1 < 0.0 || f2 < 0.0) return true;
+    if (f1 < f2) {
+      r = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = r - phi * (r - l);
+      f1 = combined_max(a, b, x1, 1.0 - x1, lo, hi, A);
+    } else {
+      l = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = l + phi * (r - l);
+      f2 = combined_max(a, b, x2, 1.0 - x2, lo, hi, A);
+    }
+  }
+  return f1 < 0.0 || f2 < 0.0;
+}
+
 } // namespace
 
 AffinePieces::AffinePieces(const Network& net, const BoxBounder& bounder)
@@ -128,6 +177,9 @@ AffinePieces::AffinePieces(const Network& net, const BoxBounder& bounder)
       m_applicable = false;
   }
   m_trie = bounder.separable() && net.layers[1].act == Activation::ReLU;
+  // Dense copies made once (decide() runs per box): the output row, the first layer.
+  if (net.layers.back().is_sparse()) m_vout = net.layers.back().dense_weight();
+  if (!bounder.separable()) m_w0 = net.layers[0].dense_weight();
 }
 
 bool AffinePieces::separable_second_layer(const double* lo, const double* hi, const BoundScratch& s,
@@ -189,6 +241,50 @@ bool AffinePieces::separable_second_layer(const double* lo, const double* hi, co
   return true;
 }
 
+PieceOutcome AffinePieces::disjoint_pieces(const double* lo, const double* hi, double tau_in,
+                                           double tau_out, PieceScratch& ps) const {
+  // f = L + sum_j k_j ReLU(g_j) with the sets {g_j > 0} pairwise disjoint in the box (proved by
+  // provably_disjoint()). Where |L| <= tau_out on the box, {|f| > t} for t >= tau_out is the
+  // disjoint union over j of {sign(k_j) (L + k_j g_j) > t}: off every {g_j > 0}, f = L; on
+  // {g_j > 0}, f = L + k_j g_j, and sign(k_j) (L + k_j g_j) > t >= |L| forces g_j > 0, while the
+  // other side would need |L| > t. So the volume is the sum of one half-space volume per neuron.
+  PieceOutcome out;
+  const int d = m_net->in_dim;
+  const std::size_t n = static_cast<std::size_t>(d);
+  const AffineForm& Lf = ps.L;
+  const Interval Lr = range(Lf, lo, hi);
+  if (!(Lr.hi <= tau_out && -Lr.lo <= tau_out)) return out;
+  const double lmag = magnitude(Lf, lo, hi);
+  DirectedSumD lower, upper;
+  for (std::size_t j = 0; j < ps.gs.size(); ++j) {
+    const double k = ps.ks[j];
+    if (k == 0.0) continue;
+    const AffineForm& g = ps.gs[j];
+    const double sign = k > 0.0 ? 1.0 : -1.0;
+    // sign (L + k g): coefficients and error as decide() forms A.
+    AffineForm& A = ps.A;
+    A.g.resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      A.g[i] = sign * (Lf.g[i] + k * g.g[i]);
+    const double gmag = magnitude(g, lo, hi);
+    A.err = (Lf.err + std::fabs(k) * g.err + 6.0 * kU * (lmag + std::fabs(k) * gmag)) *
+            (1.0 + 8.0 * kU);
+    const double c = sign * (Lf.c + k * g.c);
+    const double c_lo = down(down(c - tau_in) - A.err), c_hi = up(up(c - tau_out) + A.err);
+    const VolumeEnclosure e = halfspace_volume(d, A.g.data(), c_lo, c_hi, lo, hi, ps.ws);
+    if (!e.ok) return PieceOutcome{};
+    lower.add(e.lo);
+    upper.add(e.hi);
+    out.terms += e.terms;
+  }
+  const VolumeEnclosure box = box_volume(d, lo, hi, ps.ws);
+  out.lo = std::max(0.0, lower.down());
+  out.hi = std::min(box.hi, upper.up());
+  out.exact = true;
+  out.two_halfspaces = false;
+  return out;
+}
+
 PieceOutcome AffinePieces::union_of(const double* lo, const double* hi, double tau_in,
                                     double tau_out, PieceScratch& ps) const {
   // f = L + sum_j k_j ReLU(g_j), m >= 2 unstable neurons. With L = 0 exactly (no other neuron
@@ -214,6 +310,12 @@ PieceOutcome AffinePieces::union_of(const double* lo, const double* hi, double t
     for (std::size_t j = 0; j < m; ++j)
       if (mask >> j & 1u) (ps.ks[j] > 0.0 ? pos : neg) = true;
     if (!(pos && neg)) continue;
+    // Neurons whose active sets do not meet are never active together: no cancellation.
+    bool meet = true;
+    for (std::size_t i = 0; i < m && meet; ++i)
+      for (std::size_t j = i + 1; j < m && meet; ++j)
+        if ((mask >> i & 1u) && (mask >> j & 1u) && ps.apart[i * m + j]) meet = false;
+    if (!meet) continue;
     // The subset's sum as one form; nonzero somewhere in the box where its range (widened by
     // the rounding of the combination and the forms' errors) leaves 0.
     AffineForm& A = ps.A;
@@ -250,6 +352,7 @@ PieceOutcome AffinePieces::union_of(const double* lo, const double* hi, double t
   std::vector<double> Plo(m * m, 0.0), Phi(m * m, 0.0);
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = i + 1; j < m; ++j) {
+      if (ps.apart[i * m + j]) continue; // disjoint: both ends 0
       const AffineForm& a = ps.gs[i];
       const AffineForm& b = ps.gs[j];
       const VolumeEnclosure in =
@@ -309,12 +412,21 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   const std::size_t d = static_cast<std::size_t>(net.in_dim);
   const std::size_t last = net.layers.size() - 2; // the last hidden layer
   std::size_t layer;                              // ps.next: pre-activations of this layer
+  if (m_trie && last == 1) {
+    // Wide spike layers: more unstable rows by the bounds than a box resolves, before any form
+    // is built (the bounds' rows hold the forms' ranges, up to rounding).
+    std::size_t unstable = 0;
+    for (int r : s.reached) {
+      const Interval& z = s.z[1][static_cast<std::size_t>(r)];
+      if (z.lo < 0.0 && z.hi > 0.0 && ++unstable > 4 * kMaxDisjoint) return out;
+    }
+  }
   if (m_bounder->separable()) {
     if (!separable_second_layer(lo, hi, s, ps, out)) return out;
     layer = 1;
   } else {
     const Layer& L0 = net.layers[0];
-    const std::vector<double> w0 = L0.dense_weight();
+    const std::vector<double>& w0 = m_w0;
     ps.next.clear();
     ps.prev_index.clear();
     for (int r = 0; r < L0.out; ++r) {
@@ -390,8 +502,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   // neuron g (PReLU: act(z) = alpha z + (1 - alpha) ReLU(z)).
   const Layer& H = net.layers[last];
   const Layer& O = net.layers.back();
-  const std::vector<double> v = O.is_sparse() ? O.dense_weight() : std::vector<double>{};
-  const std::vector<double>& vout = O.is_sparse() ? v : O.weight;
+  const std::vector<double>& vout = O.is_sparse() ? m_vout : O.weight;
   AffineForm& Lf = ps.L;
   zero_form(Lf, d);
   Lf.c = O.bias[0];
@@ -414,7 +525,7 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
         acc.add(w * H.alpha, z, magnitude(z, lo, hi) * (1.0 + 2.0 * kU));
     } else {
       if (unstable) { // more unstable neurons: only the union case (ReLU, L = 0, tau = 0)
-        if (H.act != Activation::ReLU || ps.gs.size() >= kMaxUnion) return out;
+        if (H.act != Activation::ReLU || ps.gs.size() >= kMaxDisjoint) return out;
         ps.gs.push_back(z);
         ps.ks.push_back(w);
         continue;
@@ -434,7 +545,23 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
   }
   acc.finish(std::fabs(O.bias[0]));
   Lf.err += extra_err * (1.0 + 8.0 * kU);
-  if (ps.gs.size() >= 2) return union_of(lo, hi, tau_in, tau_out, ps);
+  if (ps.gs.size() >= 2) {
+    const std::size_t m = ps.gs.size();
+    ps.apart.assign(m * m, 0);
+    bool all_apart = true;
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = i + 1; j < m; ++j) {
+        const bool a = provably_disjoint(ps.gs[i], ps.gs[j], lo, hi, ps.A);
+        ps.apart[i * m + j] = ps.apart[j * m + i] = a ? 1 : 0;
+        all_apart = all_apart && a;
+      }
+    if (all_apart) {
+      const PieceOutcome p = disjoint_pieces(lo, hi, tau_in, tau_out, ps);
+      if (p.exact) return p;
+    }
+    if (m > kMaxUnion) return out;
+    return union_of(lo, hi, tau_in, tau_out, ps);
+  }
   const Interval Lr = range(Lf, lo, hi);
   // A = L + kappa g, for the half-space where the unstable neuron is active.
   AffineForm& A = ps.A;
@@ -465,7 +592,44 @@ PieceOutcome AffinePieces::decide(const double* lo, const double* hi, const Boun
     const double ks = sign * kappa;
     const Side in = decide_side(Ls, ks, unstable, tau_in);
     const Side outer = decide_side(Ls, ks, unstable, tau_out);
-    if (in == Side::Undecided || outer == Side::Undecided) return PieceOutcome{};
+    if (in == Side::Undecided || outer == Side::Undecided) {
+      // L straddles tau on the box: two affine pieces split by the kink, each the box cut by
+      // two half-spaces. {sign f > t} = {g > 0, sign A > t} u {g <= 0, sign L > t}; with the
+      // forms' errors in the constants, the lower end counts the inner sets (g > err_g,
+      // g < -err_g: disjoint), the upper end the outer ones (their sum bounds the union).
+      double part[2] = {0.0, 0.0};
+      const AffineForm& g = ps.g;
+      std::vector<double>& ga = ps.A2.g; // +-g
+      std::vector<double>& fa = ps.row.g;
+      for (int end = 0; end < 2; ++end) { // 0: lower (tau_in, inner sets), 1: upper
+        const double t = end == 0 ? tau_in : tau_out;
+        DirectedSumD acc2;
+        for (int piece = 0; piece < 2; ++piece) { // 0: g > 0 with A, 1: g <= 0 with L
+          const AffineForm& F = piece == 0 ? A : Lf;
+          const double gs = piece == 0 ? 1.0 : -1.0;
+          ga.resize(d);
+          fa.resize(d);
+          for (std::size_t i = 0; i < d; ++i) {
+            ga[i] = gs * g.g[i];
+            fa[i] = sign * F.g[i];
+          }
+          const double gc = gs * g.c, fc = sign * F.c;
+          const double cg = end == 0 ? down(gc - g.err) : up(gc + g.err);
+          const double cf = end == 0 ? down(down(fc - t) - F.err) : up(up(fc - t) + F.err);
+          const VolumeEnclosure e = two_halfspace_volume(static_cast<int>(d), ga.data(), cg,
+                                                         fa.data(), cf, lo, hi, ps.ws2);
+          if (!e.ok) return PieceOutcome{};
+          acc2.add(end == 0 ? e.lo : e.hi);
+          out.terms += e.terms;
+        }
+        part[end] =
+            end == 0 ? std::max(0.0, acc2.down()) : std::min(box_volume_end(true), acc2.up());
+      }
+      total_lo += part[0];
+      total_hi += part[1];
+      out.two_halfspaces = true;
+      continue;
+    }
     const AffineForm& F = (unstable && kappa != 0.0) ? A : Lf;
     // {sign F - tau > 0}: a = sign g, c = sign c - tau -+ err, rounded outwards.
     std::vector<double>& a = ps.row.g;

@@ -36,9 +36,10 @@ struct PieceOutcome {
 struct PieceScratch {
   std::vector<AffineForm> prev, next; ///< post-activation forms of a layer (nonzero ones)
   std::vector<int> prev_index;        ///< their neuron indices
-  AffineForm L, g, A, row;
+  AffineForm L, g, A, A2, row;
   std::vector<AffineForm> gs; ///< the unstable last-layer neurons' forms
   std::vector<double> ks;     ///< and their output weights
+  std::vector<char> apart;    ///< [i m + j]: the active sets of neurons i, j provably disjoint
   HalfspaceWorkspace ws;
   TwoHalfspaceWorkspace ws2;
 };
@@ -59,6 +60,8 @@ public:
                       double tau_out, PieceScratch& ps) const;
 
 private:
+  PieceOutcome disjoint_pieces(const double* lo, const double* hi, double tau_in, double tau_out,
+                               PieceScratch& ps) const;
   PieceOutcome union_of(const double* lo, const double* hi, double tau_in, double tau_out,
                         PieceScratch& ps) const;
   bool first_layer(const double* lo, const double* hi, PieceScratch& ps, PieceOutcome& out) const;
@@ -69,6 +72,8 @@ private:
   bool m_applicable = true;
   const std::vector<double>* m_kerr = nullptr;
   bool m_trie = false; ///< the bounder skips silent second-layer rows (s.reached lists the rest)
+  std::vector<double> m_vout; ///< the output row, dense (where the output layer is sparse)
+  std::vector<double> m_w0;   ///< the first layer, dense (where the bounder is not separable)
 };
 
 } // namespace spikemesh

@@ -432,7 +432,9 @@ void write_certify_groups(hid_t f, const CertifyRecord& rec) {
           g.id(), "exact",
           std::string("boxes where f is affine (every hidden ReLU/PReLU neuron stable) are cut by "
                       "a half-space, boxes with one unstable neuron in the last hidden "
-                      "layer by two half-spaces per piece, with 2..6 by Bonferroni and "
+                      "layer by two half-spaces per piece, with 2..32 whose active sets "
+                      "are provably disjoint as one half-space per neuron, with 2..6 "
+                      "overlapping by Bonferroni and "
                       "Hunter bounds from the one- and two-half-space forms; the "
                       "volumes are alternating sums over the clipped vertices in "
                       "outward-rounded MPFI arithmetic; boxes split at first-layer "

@@ -212,7 +212,7 @@ class Schema(CliCase):
             root.update({"/" + g + "/": "group" for g in f})
             self.check("suite", root, "suite.h5")
             for g in f:
-                kind = "certify" if g.startswith("certify-") else "run"
+                kind = "certify" if g.startswith(("certify-", "exact-")) else "run"
                 self.check(kind, file_paths(f[g]), f"suite.h5/{g}")
                 self.assertNotIn("certify (", f[g].attrs["device"])
         for name in ("certify-6d-b5.5", "certify-10d-b9.1", "certify-10d-b9.9"):

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""The quick suite: exits 0 (every estimate within its stated tolerance of the exact value),
+"""The quick suite: exits 0 (every checkable estimate within its stated tolerance of the exact
+value; a case whose tolerance is not below its value is reported "not checkable on this mesh"),
 writes suite.h5 with one group per case (the run schema, or the certified-volume schema for
-the certify-* cases), and a report listing every case."""
+the certify-* and exact-* cases), and a report listing every case."""
 import os
 
 import h5py
@@ -19,6 +20,30 @@ class QuickSuite(CliCase):
             self.assertIn(f"| {name} |", report)
             with h5py.File(os.path.join(out, name + ".h5")) as f:
                 self.assertEqual(f["results"].attrs["method"], "certify")
+        # The high-d volumes by --method exact: each bracket holds the closed form and is far
+        # narrower than the value it checks.
+        for name in ("exact-6d-b5.5", "exact-10d-b9.1", "exact-10d-b9.9", "exact-16d-b15.6"):
+            row = [line for line in report.splitlines() if line.startswith(f"| {name} |")]
+            self.assertEqual(len(row), 1, name)
+            self.assertTrue(row[0].endswith("| pass |"), row[0])
+            with h5py.File(os.path.join(out, name + ".h5")) as f:
+                r = f["results"].attrs
+                self.assertEqual(r["method"], "exact")
+                lo, hi = r["certified_volume_lower"], r["certified_volume_upper"]
+                exact = r["spike_volume_exact"]
+                self.assertGreater(lo, 0)
+                self.assertLessEqual(lo, exact)
+                self.assertGreaterEqual(hi, exact)
+                self.assertLess(hi - lo, 1e-6 * exact, name)
+        # A tolerance not below the value checks nothing: such cases are not passed.
+        for line in report.splitlines():
+            if not line.startswith("| ") or line.startswith("| case"):
+                continue
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if cells[1].startswith("C1 ReLU 10-D") or cells[0] == "certify-10d-b9.9":
+                self.assertEqual(cells[-1], "not checkable on this mesh", line)
+            if cells[-1] == "pass" and not cells[0].startswith(("certify-", "exact-")):
+                self.assertLess(float(cells[6]), abs(float(cells[4])), line)
         with h5py.File(os.path.join(out, "suite.h5")) as f:
             names = list(f)
             self.assertGreaterEqual(len(names), 20)
@@ -26,10 +51,10 @@ class QuickSuite(CliCase):
             for name in names:
                 g = f[name]
                 self.assertIn(f"| {name} |", report)
-                if name.startswith("certify-"):  # the certified-volume layout
+                if name.startswith(("certify-", "exact-")):  # the certified-volume layout
                     for sub in ("config", "network", "training", "results", "certify"):
                         self.assertIn(sub, g)
-                    self.assertEqual(g["results"].attrs["method"], "certify")
+                    self.assertEqual(g["results"].attrs["method"], name.split("-")[0])
                     continue
                 for sub in ("config", "network", "training", "mesh", "results"):
                     self.assertIn(sub, g)
