@@ -35,6 +35,29 @@ ProgressMode plain(double interval) {
   return m;
 }
 
+TEST(Progress, ABudgetGetsNoEta) {
+  // certify's box budget: 1e6 boxes at most, 1e3 a second; the work may end at any time, so no
+  // "more minutes" line and no ETA, but the count, the cap and the rate.
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  double t = 0.0;
+  {
+    ProgressLine p(f, plain(60.0), "boxes", [&t] { return t; });
+    p.total_is_a_budget();
+    for (int k = 1; k <= 20; ++k) {
+      t = 10.0 * k;
+      p(static_cast<index_t>(1e4) * k, static_cast<index_t>(1e6));
+    }
+  }
+  const std::string s = contents(f);
+  std::fclose(f);
+  EXPECT_EQ(count(s, "more minutes"), 0) << s;
+  EXPECT_EQ(count(s, "ETA"), 0) << s;
+  EXPECT_NE(s.find("progress 6e+04 boxes of at most 1e+06  1e+03 boxes/s  elapsed 60.0 s"),
+            std::string::npos)
+      << s;
+}
+
 TEST(Progress, PlainLinesEveryIntervalWithRateAndEta) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);

@@ -203,6 +203,7 @@ int certify_command(const Options& o, const Invocation& inv) {
     if (phase != unit) { // a new phase: boxes, then samples
       progress = std::make_unique<ProgressLine>(
           stderr, progress_mode(o.quiet, o.progress_interval, true), unit);
+      progress->total_is_a_budget(); // --box-budget, --samples: caps, not the work
       phase = unit;
     }
     (*progress)(done, total);

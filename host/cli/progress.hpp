@@ -46,6 +46,10 @@ public:
         m_last(m_start) {}
   ~ProgressLine() { finish(); }
 
+  /// The total is a budget, not the work (certify's box budget, a sample cap): the work may end
+  /// far sooner, so no ETA is predicted, and the lines say "of at most".
+  void total_is_a_budget() { m_budget = true; }
+
   void operator()(index_t done, index_t total) {
     if (!m_mode.enabled || total <= 0) return;
     const double now = m_clock();
@@ -55,7 +59,7 @@ public:
     m_done = done;
     m_total = total;
     // One line as soon as the rate is known (2 s) when the rest will take a minute or more.
-    if (!m_eta_told && elapsed >= kSettle && done < total) {
+    if (!m_eta_told && !m_budget && elapsed >= kSettle && done < total) {
       m_eta_told = true;
       if (eta >= 60.0) {
         finish_live();
@@ -72,19 +76,30 @@ public:
       if (m_lines == 0 && elapsed < m_mode.interval) return;
       m_last = now;
       ++m_lines;
-      std::fprintf(m_out,
-                   "spikemesh: progress %5.1f%%  %.4g / %.4g %s  %.3g %s/s  elapsed %.1f s  "
-                   "ETA %.0f s\n",
-                   percent(done, total), static_cast<double>(done), static_cast<double>(total),
-                   m_unit, rate, m_unit, elapsed, eta);
+      if (m_budget) {
+        std::fprintf(
+            m_out, "spikemesh: progress %.4g %s of at most %.4g  %.3g %s/s  elapsed %.1f s\n",
+            static_cast<double>(done), m_unit, static_cast<double>(total), rate, m_unit, elapsed);
+      } else {
+        std::fprintf(m_out,
+                     "spikemesh: progress %5.1f%%  %.4g / %.4g %s  %.3g %s/s  elapsed %.1f s  "
+                     "ETA %.0f s\n",
+                     percent(done, total), static_cast<double>(done), static_cast<double>(total),
+                     m_unit, rate, m_unit, elapsed, eta);
+      }
       std::fflush(m_out);
       return;
     }
     if (elapsed < kSettle || now - m_last < 0.5) return;
     m_last = now;
-    std::fprintf(m_out, "\r[spikemesh] %5.1f%%  %.3g / %.3g %s  %.3g %s/s  ETA %.0f s   ",
-                 percent(done, total), static_cast<double>(done), static_cast<double>(total),
-                 m_unit, rate, m_unit, eta);
+    if (m_budget) {
+      std::fprintf(m_out, "\r[spikemesh] %.3g %s of at most %.3g  %.3g %s/s   ",
+                   static_cast<double>(done), m_unit, static_cast<double>(total), rate, m_unit);
+    } else {
+      std::fprintf(m_out, "\r[spikemesh] %5.1f%%  %.3g / %.3g %s  %.3g %s/s  ETA %.0f s   ",
+                   percent(done, total), static_cast<double>(done), static_cast<double>(total),
+                   m_unit, rate, m_unit, eta);
+    }
     std::fflush(m_out);
     m_live = true;
   }
@@ -125,6 +140,7 @@ private:
   long m_lines = 0;
   bool m_live = false;
   bool m_eta_told = false;
+  bool m_budget = false;
 };
 
 } // namespace spikemesh::cli
