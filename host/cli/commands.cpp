@@ -61,19 +61,6 @@ std::string default_out(const Invocation& inv) {
 
 } // namespace
 
-void agree_on_errors(const std::function<void()>& f) {
-  std::exception_ptr error;
-  try {
-    f();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (parallel::any_rank(error != nullptr)) {
-    if (error) std::rethrow_exception(error);
-    throw std::runtime_error("another MPI rank failed");
-  }
-}
-
 void merge_ranks(RunOutput& r, const Case& c, const MeshSpec& mesh, IndexRange whole) {
   if (parallel::size() == 1) return;
   const Accumulator total = parallel::merge_on_root(r.total);
@@ -196,6 +183,7 @@ int certify_command(const Options& o, const Invocation& inv) {
   const std::string out = o.out.empty() ? default_out(inv) : o.out;
   const bool replacing = output_exists(out);
   if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
+  check_box(o.box[0], o.box[1], c.network.in_dim); // volumes that over- or underflow
   io::CertifyRecord rec;
   rec.c = &c;
   rec.lo = o.box[0];
@@ -339,6 +327,7 @@ int run_command(const Options& o, const Invocation& inv) {
   const Precision precision = resolve_precision(o.precision, c.slack);
   const std::string fingerprint =
       run_fingerprint(c, mesh, whole, precision_name(precision), ev.name(), block);
+  agree_on_fingerprint(fingerprint + "out=" + out_path + ";shard=" + o.shard + ";");
 
   RunOptions ro;
   ro.precision = precision;

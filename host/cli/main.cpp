@@ -6,6 +6,7 @@
 #include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
+#include "input_checks.hpp"
 #include "signals.hpp"
 
 #include <cstdio>
@@ -73,6 +74,7 @@ int run_main(int argc, char** argv) {
   try {
     const CLI::App& chosen = cli::chosen_app(app);
     cli::apply_config(const_cast<CLI::App&>(chosen), o.config);
+    cli::check_inputs(o, !app.got_subcommand("landscape") && !app.got_subcommand("suite"));
     inv.app = &chosen;
     if (app.got_subcommand("list")) return parallel::rank() == 0 ? cli::list_command() : 0;
     if (app.got_subcommand("info")) return parallel::rank() == 0 ? cli::info_command(o) : 0;
@@ -105,6 +107,15 @@ int run_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   spikemesh::cli::install_stop_handlers(); // a stop signal at any moment ends with a checkpoint
   spikemesh::parallel::init(&argc, &argv);
+  const std::string launcher = spikemesh::parallel::launcher_without_mpi();
+  if (!launcher.empty()) { // every rank would run the whole job and write the same file
+    std::fprintf(stderr,
+                 "spikemesh: error: started as one of several MPI ranks (%s), but this build has "
+                 "no MPI (spikemesh --version says mpi: off); rebuild with OpenMPI "
+                 "(-DSPIKEMESH_MPI=ON) or run one process\n",
+                 launcher.c_str());
+    return 2;
+  }
   const int code = run_main(argc, argv);
   spikemesh::parallel::finalize();
   return code;
