@@ -122,6 +122,18 @@ CLI::Validator non_negative() {
       ">= 0", "NONNEGATIVE");
 }
 
+CLI::Validator positive() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(input.c_str(), &end);
+        if (input.empty() || *end != '\0') return shown(input) + " is not a number";
+        if (!(v > 0.0)) return shown(input) + " must be > 0";
+        return {};
+      },
+      "> 0", "POSITIVE");
+}
+
 void check_config_file(const std::string& path) {
   if (path.empty()) return;
   struct stat st {};

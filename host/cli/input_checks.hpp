@@ -28,6 +28,9 @@ CLI::Validator thread_count();
 /// message instead of CLI11's 300-digit range.
 CLI::Validator non_negative();
 
+/// Positive numbers (--range): the same, > 0.
+CLI::Validator positive();
+
 /// Largest --config file read (1 MiB): a config is a few lines of `key = value`.
 inline constexpr std::int64_t kMaxConfigBytes = std::int64_t(1) << 20;
 

@@ -415,7 +415,7 @@ void add_options(CLI::App& app, Options& o) {
       ->group(lg);
   land->add_option("--range", o.range,
                    dflt("the mesh spans [-R, R] along both directions (parameter units)", "1"))
-      ->check(CLI::PositiveNumber)
+      ->check(positive())
       ->group(lg);
   land->add_option("--points-per-axis", o.points_per_axis,
                    dflt("mesh side M: M x M losses", std::to_string(kDefaultLandscapePoints)))

@@ -113,6 +113,25 @@ class Resources(HostileCase):
         self.refused("run", "--method", "certify", "--extra-depth", "2", "--extra-width",
                      "2000000000", field="extra-width", contains="--max-memory")
 
+    def test_weight_file_of_fill_value_chunks(self):
+        import h5py  # a 20 KB file declaring 4e7 weights (320 MB once read)
+        path = self.path("input_fill.h5")
+        with h5py.File(path, "w") as f:
+            net = f.create_group("network")
+            net.attrs["in_dim"] = 2
+            for name, act, shape in (("layer_000", "relu", (20000, 2)),
+                                     ("layer_001", "relu", (2000, 20000)),
+                                     ("layer_002", "identity", (1, 2000))):
+                g = net.create_group(name)
+                g.attrs["activation"] = act
+                g.create_dataset("weight", shape=shape, dtype="f8", compression="gzip",
+                                 chunks=(min(shape[0], 100), min(shape[1], 1000)),
+                                 fillvalue=0.5)
+                g.create_dataset("bias", shape=(shape[0],), dtype="f8", fillvalue=0.0)
+        self.assertLess(os.path.getsize(path), 1 << 20)
+        self.refused("run", "--construction", "from-file", "--network", path, "--max-memory",
+                     "256M", "--points-per-axis", "3", field="network", contains="--max-memory")
+
     def test_box_budget(self):
         self.refused("run", "--method", "certify", "--box-budget", str(2 ** 40),
                      field="box-budget", contains="--max-memory")
@@ -137,6 +156,10 @@ class Threads(HostileCase):
                 line = self.refused("run", "--threads", value, "--points-per-axis", "11",
                                     field="threads")
                 self.assertLess(len(line), 200, "no 300-digit range")
+
+    def test_other_ranges_are_short(self):
+        line = self.refused("landscape", "--range", "-1", field="range")
+        self.assertLess(len(line), 200)
 
     def test_in_range_runs(self):
         self.run_cli("run", "--threads", "3", "--points-per-axis", "11", "--quiet",
