@@ -235,6 +235,18 @@ class MpiAgreement(HostileCase):
         self.assertNotIn("another MPI rank failed", p.stderr)
         self.assert_no_output_files()
 
+    def test_parse_and_config_errors_on_one_rank_reach_rank_0(self):
+        for extra, field in (("--bias nan", "--bias"), ("--slice-points 1", "--slice-points"),
+                             ("--max-memory lots", "--max-memory")):
+            with self.subTest(extra=extra):
+                p = self.mpirun('X=; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && X="' + extra + '"; '
+                                'exec "$BIN" run --points-per-axis 11 --threads 1 --out "$OUT" '
+                                '$X', 2)
+                line = self.error_line(p)
+                self.assertIn("rank 1", line)
+                self.assertIn(field, line)
+                self.assert_no_output_files()
+
     def test_input_error_on_rank_0_exits_2(self):
         p = self.mpirun('X=; [ "$OMPI_COMM_WORLD_RANK" = 0 ] && X="--bias 7"; '
                         'exec "$BIN" run --points-per-axis 11 --threads 1 --out "$OUT" $X', 2)
