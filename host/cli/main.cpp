@@ -74,6 +74,19 @@ int run_main(int argc, char** argv) {
     return 2;
   }
 
+  // A build without MPI started as one of several ranks: each would run the whole job and write
+  // the same file. Allowed: info and list (read only) and --shard (each task its own share).
+  const std::string launcher = parallel::launcher_without_mpi();
+  if (!launcher.empty() && o.shard.empty() && !app.got_subcommand("info") &&
+      !app.got_subcommand("list")) {
+    report("error", ("started as one of several MPI ranks (" + launcher +
+                     "), but this build has no MPI (spikemesh --version says mpi: off); rebuild "
+                     "with OpenMPI (-DSPIKEMESH_MPI=ON), run one process, or give each task its "
+                     "own --shard I/N and --out")
+                        .c_str());
+    return 2;
+  }
+
   cli::Invocation inv;
   for (int i = 0; i < argc; ++i)
     inv.command_line += (i ? " " : "") + std::string(argv[i]);
@@ -116,15 +129,6 @@ int run_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   spikemesh::cli::install_stop_handlers(); // a stop signal at any moment ends with a checkpoint
   spikemesh::parallel::init(&argc, &argv);
-  const std::string launcher = spikemesh::parallel::launcher_without_mpi();
-  if (!launcher.empty()) { // every rank would run the whole job and write the same file
-    std::fprintf(stderr,
-                 "spikemesh: error: started as one of several MPI ranks (%s), but this build has "
-                 "no MPI (spikemesh --version says mpi: off); rebuild with OpenMPI "
-                 "(-DSPIKEMESH_MPI=ON) or run one process\n",
-                 launcher.c_str());
-    return 2;
-  }
   const int code = run_main(argc, argv);
   spikemesh::parallel::finalize();
   return code;

@@ -49,7 +49,8 @@ std::string broadcast_from_root(const std::string& text);
 /// For a build without MPI: a description of the launcher variables that say this process is
 /// one of several ranks (OMPI_COMM_WORLD_SIZE, PMI_SIZE or SLURM_STEP_NUM_TASKS above 1, or
 /// OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID above 0), else "". A plain
-/// process, `mpirun -np 1` and a one-task Slurm step give "". With MPI: always "".
+/// process, `mpirun -np 1` and a one-task Slurm step give "". With MPI: always "". The CLI
+/// refuses such a launch unless the command only reads (info, list) or names its --shard.
 std::string launcher_without_mpi();
 
 /// True on every rank when @p flag is true on any rank (collective; agrees on errors before

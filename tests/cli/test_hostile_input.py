@@ -304,6 +304,17 @@ class LauncherWithoutMpi(HostileCase):
                 self.assertIn("no MPI", p.stderr)
                 self.assert_no_output_files()
 
+    def test_tasks_with_their_own_shard_and_read_only_commands_run(self):
+        binary = self.binary()
+        env = {**os.environ, "SLURM_STEP_NUM_TASKS": "2", "SLURM_PROCID": "1"}
+        p = subprocess.run([binary, "run", *SMALL, "--shard", "1/2", "--quiet", "--out",
+                            self.path("s1.h5")], cwd=self.dir, capture_output=True, text=True,
+                           timeout=120, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = subprocess.run([binary, "list"], cwd=self.dir, capture_output=True, text=True,
+                           timeout=60, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_one_task_slurm_step_and_batch_script_run(self):
         binary = self.binary()
         for env in ({"SLURM_NTASKS": "1", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"},
