@@ -5,10 +5,13 @@
 
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/math/forward.hpp"
+#include "spikemesh/resources.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 
 namespace spikemesh {
 namespace {
@@ -19,7 +22,7 @@ std::string fmt(double v) {
     std::ostringstream s;
     s.precision(prec);
     s << v;
-    if (std::stod(s.str()) == v) return s.str();
+    if (std::strtod(s.str().c_str(), nullptr) == v) return s.str(); // stod throws on subnormals
   }
   return std::to_string(v);
 }
@@ -39,8 +42,24 @@ void validate_common(const CaseParams& p) {
           "n^d = " + fmt(count) + " training points exceeds " + std::to_string(kMaxTrainingPoints));
   const double tau = p.resolved_tau();
   require(std::isfinite(tau) && tau >= 0.0, "tau", fmt(tau) + " must be finite and >= 0");
-  require(p.extra_depth >= 0, "extra-depth", std::to_string(p.extra_depth) + " must be >= 0");
+  require(p.extra_depth >= 0 && p.extra_depth <= kMaxExtraDepth, "extra-depth",
+          std::to_string(p.extra_depth) + " is outside [0, " + std::to_string(kMaxExtraDepth) +
+              "] (each extra layer costs memory and a dataset in the result file)");
   require(p.extra_width >= 1, "extra-width", std::to_string(p.extra_width) + " must be >= 1");
+  if (p.construction != "from-file") {
+    // Name the option that makes the case large: the depth extension or the training grid.
+    const double w = p.extra_width;
+    const double extra = p.extra_depth > 0 ? p.extra_depth * (w * w * 32.0 + 8192.0) : 0.0;
+    const bool by_extension = extra > 0.5 * case_memory_bytes(p);
+    const std::string field =
+        !by_extension ? "train-per-axis" : (w * w > p.extra_depth ? "extra-width" : "extra-depth");
+    require_memory(case_memory_bytes(p), field,
+                   "--dim " + std::to_string(p.dim) + " --train-per-axis " +
+                       std::to_string(p.train_per_axis) +
+                       (p.extra_depth > 0 ? " --extra-depth " + std::to_string(p.extra_depth) +
+                                                " --extra-width " + std::to_string(p.extra_width)
+                                          : ""));
+  }
   const Activation ea = p.extra_activation;
   require(ea == Activation::ReLU || ea == Activation::Sigmoid || ea == Activation::Tanh ||
               ea == Activation::Softplus,
@@ -60,6 +79,16 @@ void validate_bias(const CaseParams& p, bool closed_low) {
           fmt(b) + " is outside " + (closed_low ? "[" : "(") + std::to_string(d - 1) + ", " +
               std::to_string(d) + ") for --dim " + std::to_string(d) +
               " (the spike construction needs d-1 " + (closed_low ? "<=" : "<") + " b < d)");
+}
+
+/// Whether every weight and bias of @p net is finite.
+bool all_finite(const Network& net) {
+  auto finite = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  return std::all_of(net.layers.begin(), net.layers.end(), [&](const Layer& L) {
+    return finite(L.weight) && finite(L.values) && finite(L.bias);
+  });
 }
 
 double max_abs(const std::vector<double>& v) {
@@ -176,7 +205,15 @@ Case build_case(const CaseParams& p) {
     require(std::isfinite(p.K) && p.K > 0.0, "K", fmt(p.K) + " must be > 0");
     require(std::isfinite(p.a) && p.a > 0.0, "a", fmt(p.a) + " must be > 0");
     require(std::isfinite(p.L) && p.L > 0.0, "L", fmt(p.L) + " must be > 0");
-    c.network = make_sigmoid_spike(d, n, b, p.K, p.a, p.L, c.training.y);
+    try {
+      c.network = make_sigmoid_spike(d, n, b, p.K, p.a, p.L, c.training.y);
+    } catch (const std::runtime_error& e) { // e.g. a singular system for the output weights
+      throw InvalidParameter(p.L > p.K ? "L" : "K", "--K " + fmt(p.K) + ", --a " + fmt(p.a) +
+                                                        " and --L " + fmt(p.L) + ": " + e.what());
+    }
+    require(all_finite(c.network), std::isfinite(4.0 * p.L * p.K) || p.L < p.K ? "K" : "L",
+            "--K " + fmt(p.K) + ", --a " + fmt(p.a) + " and --L " + fmt(p.L) +
+                " make weights (K, L K, L b) that overflow a double");
     c.config.emplace_back("K", fmt(p.K));
     c.config.emplace_back("a", fmt(p.a));
     c.config.emplace_back("L", fmt(p.L));
@@ -186,6 +223,9 @@ Case build_case(const CaseParams& p) {
   if (p.extra_depth > 0) {
     DepthExtension ext{p.extra_depth, p.extra_width, p.extra_activation, p.c, p.epsilon};
     apply_depth_extension(c.network, ext);
+    require(all_finite(c.network), "epsilon",
+            fmt(p.epsilon) + " with --c " + fmt(p.c) +
+                " makes depth-extension weights (1/epsilon, c/epsilon) that overflow a double");
     const double bound = depth_extension_error_bound(ext, max_abs(c.training.y));
     if (bound != 0.0) {
       // Smooth extension or a violated ReLU condition: the closed forms no longer hold exactly.

@@ -5,6 +5,7 @@
 #include "spikemesh/errors.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace spikemesh {
@@ -19,9 +20,7 @@ MeshView make_mesh_view(const MeshSpec& s) {
                                                   std::to_string(s.dim) + "), not " +
                                                   std::to_string(given));
   }
-  if (!std::isfinite(s.lo) || !std::isfinite(s.hi) || !(s.lo < s.hi)) {
-    throw InvalidParameter("box", "needs finite LO < HI");
-  }
+  check_box(s.lo, s.hi, s.dim);
   MeshView m;
   m.dim = s.dim;
   m.centring = s.centring;
@@ -47,8 +46,45 @@ MeshView make_mesh_view(const MeshSpec& s) {
       m.origin[a] = s.lo;
     }
   }
+  if (total > kMaxMeshPoints) {
+    throw InvalidParameter("points-per-axis", "the mesh has " + std::to_string(total) +
+                                                  " points, more than 2^63 - 2^20 (the index "
+                                                  "range the evaluation blocks need)");
+  }
+  for (int a = 0; a < s.dim; ++a) {
+    if (!(m.step[a] >= std::numeric_limits<double>::min()) ||
+        !(m.origin[a] + m.step[a] > m.origin[a])) {
+      char text[200];
+      std::snprintf(text, sizeof text,
+                    "the step (HI - LO) / M = %.3g along axis %d does not separate mesh points in "
+                    "double; widen --box or use fewer --points-per-axis",
+                    m.step[a], a);
+      throw InvalidParameter("box", text);
+    }
+  }
   m.total = total;
   return m;
+}
+
+void check_box(double lo, double hi, int dim) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi)) {
+    throw InvalidParameter("box", "needs finite LO < HI");
+  }
+  const double width = hi - lo;
+  const double volume = std::pow(width, dim);
+  if (!std::isfinite(width) || !std::isfinite(volume)) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the volume (HI - LO)^d of [%.3g, %.3g]^%d overflows a double",
+                  lo, hi, dim);
+    throw InvalidParameter("box", text);
+  }
+  if (!(width >= std::numeric_limits<double>::min()) ||
+      !(volume >= std::numeric_limits<double>::min())) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the volume (HI - LO)^d = (%.3g)^%d underflows a double",
+                  width, dim);
+    throw InvalidParameter("box", text);
+  }
 }
 
 double box_volume(const MeshSpec& s) {

@@ -65,19 +65,6 @@ std::string default_out(const Invocation& inv) {
 
 } // namespace
 
-void agree_on_errors(const std::function<void()>& f) {
-  std::exception_ptr error;
-  try {
-    f();
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (parallel::any_rank(error != nullptr)) {
-    if (error) std::rethrow_exception(error);
-    throw std::runtime_error("another MPI rank failed");
-  }
-}
-
 io::Slice compute_slice(const Case& c, const MeshSpec& mesh, int points, Precision p) {
   return p == Precision::Double ? compute_slice_as<double>(c, mesh, points)
                                 : compute_slice_as<float>(c, mesh, points);
@@ -185,6 +172,7 @@ int certify_command(const Options& o, const Invocation& inv) {
   const run::ImmediateStop setup("case set-up");
   const Case c = make_case(o);
   if (o.box.size() != 2 || !(o.box[0] < o.box[1])) throw InvalidParameter("box", "needs LO < HI");
+  check_box(o.box[0], o.box[1], c.network.in_dim); // volumes that over- or underflow
   io::CertifyRecord rec;
   rec.c = &c;
   rec.lo = o.box[0];
@@ -344,6 +332,7 @@ int run_command(const Options& o, const Invocation& inv) {
   spec.checkpoint_interval = o.checkpoint_interval;
   spec.quiet = o.quiet;
   const run::MeshRunPlan plan = run::plan_mesh_run(spec);
+  agree_on_fingerprint(plan.fingerprint + "out=" + out_path + ";shard=" + o.shard + ";");
   const ProgressMode mode = progress_mode(o.quiet, o.progress_interval, root);
   if (mode.enabled && mode.plain) {
     const MeshView mv = make_mesh_view(mesh);

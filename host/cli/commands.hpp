@@ -51,9 +51,15 @@ void note_replaced(bool existed, const std::string& path, bool quiet);
 /// Builds the case the options describe (constructions or from-file).
 Case make_case(const Options& o);
 
-/// Runs @p f on every rank; if it throws on any rank, every rank throws (the failing ones their
-/// own exception, the others a runtime_error) before any other collective call is made.
+/// Runs @p f on every rank; if it throws on any rank, every rank throws before any other
+/// collective call is made: in one process the exception itself, under MPI the first failure
+/// (lowest rank) as "rank R: MESSAGE", an invalid_argument (exit 2) for input errors, else a
+/// runtime_error (exit 1), so that rank 0 prints the real message with its rank.
 void agree_on_errors(const std::function<void()>& f);
+
+/// Refuses (exit 2 on every rank, rank 0 naming the first difference) a run whose
+/// @p fingerprint (case, mesh, options) differs from rank 0's. A no-op in a single process.
+void agree_on_fingerprint(const std::string& fingerprint);
 
 /// The MPI merge of a mesh run lives in the run component (run/ranks.hpp).
 using run::merge_ranks;

@@ -7,6 +7,7 @@
 #include "spikemesh/parallel.hpp"
 
 #include "commands.hpp"
+#include "input_checks.hpp"
 #include "run/run_control.hpp"
 
 #include <cstdio>
@@ -49,6 +50,7 @@ int run_main(int argc, char** argv) {
                                         "; mpi: " + (parallel::built_with_mpi() ? "on" : "off") +
                                         ")");
   cli::add_options(app, o);
+  std::string parse_error; // a parse error of one rank reaches rank 0 (agreed below)
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -58,13 +60,31 @@ int run_main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return parallel::rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::ExtrasError& e) {
-    report("error", cli::explain_extras(app, e.what()).c_str());
-    return 2;
+    parse_error = cli::explain_extras(app, e.what());
   } catch (const CLI::ParseError& e) {
     const std::vector<CLI::App*> subs = app.get_subcommands();
     const std::string help =
         subs.empty() ? "spikemesh --help" : "spikemesh " + subs.front()->get_name() + " --help";
-    report("error", (std::string(e.what()) + " (see " + help + ")").c_str());
+    parse_error = std::string(e.what()) + " (see " + help + ")";
+  }
+  const parallel::RankError first = parallel::first_error(!parse_error.empty(), 2, parse_error);
+  if (first.rank >= 0) {
+    const std::string where =
+        parallel::size() > 1 ? "rank " + std::to_string(first.rank) + ": " : "";
+    report("error", (where + first.message).c_str());
+    return 2;
+  }
+
+  // A build without MPI started as one of several ranks: each would run the whole job and write
+  // the same file. Allowed: info and list (read only) and --shard (each task its own share).
+  const std::string launcher = parallel::launcher_without_mpi();
+  if (!launcher.empty() && o.shard.empty() && !app.got_subcommand("info") &&
+      !app.got_subcommand("list")) {
+    report("error", ("started as one of several MPI ranks (" + launcher +
+                     "), but this build has no MPI (spikemesh --version says mpi: off); rebuild "
+                     "with OpenMPI (-DSPIKEMESH_MPI=ON), run one process, or give each task its "
+                     "own --shard I/N and --out")
+                        .c_str());
     return 2;
   }
 
@@ -72,9 +92,13 @@ int run_main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i)
     inv.command_line += (i ? " " : "") + std::string(argv[i]);
   try {
-    const CLI::App& chosen = cli::chosen_app(app);
-    cli::apply_config(const_cast<CLI::App&>(chosen), o.config);
-    inv.app = &chosen;
+    const CLI::App* chosen = nullptr;
+    cli::agree_on_errors([&] { // the config and the input checks fail on every rank or none
+      chosen = &cli::chosen_app(app);
+      cli::apply_config(const_cast<CLI::App&>(*chosen), o.config);
+      cli::check_inputs(o, !app.got_subcommand("landscape") && !app.got_subcommand("suite"));
+    });
+    inv.app = chosen;
     if (app.got_subcommand("list")) return parallel::rank() == 0 ? cli::list_command() : 0;
     if (app.got_subcommand("info")) return parallel::rank() == 0 ? cli::info_command(o) : 0;
     if (app.got_subcommand("sweep")) return cli::sweep_command(o, inv);

@@ -4,6 +4,7 @@
 /// subcommand refuses, and options given but not used in the chosen mode.
 #include "spikemesh/constructions.hpp"
 
+#include "input_checks.hpp"
 #include "options.hpp"
 
 #include <algorithm>
@@ -74,6 +75,7 @@ std::string nearest_name(const std::string& name, const std::vector<std::string>
 
 void apply_config(CLI::App& app, const std::string& path) {
   if (path.empty()) return;
+  check_config_file(path); // a regular file of at most 1 MiB: never /dev/zero or a FIFO
   const std::vector<CLI::ConfigItem> items = CLI::ConfigTOML().from_file(path);
   std::vector<std::string> lines;
   {

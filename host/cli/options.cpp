@@ -5,8 +5,13 @@
 
 #include "spikemesh/constructions.hpp"
 
+#include "input_checks.hpp"
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -56,14 +61,23 @@ double parse_double(const std::string& name, const std::string& v) {
   char* end = nullptr;
   const double d = std::strtod(v.c_str(), &end);
   if (v.empty() || *end != '\0') throw InvalidParameter(name, "'" + v + "' is not a number");
+  if (!std::isfinite(d)) throw InvalidParameter(name, "'" + v + "' is not a finite number");
   return d;
 }
 
 long long parse_int(const std::string& name, const std::string& v) {
   char* end = nullptr;
+  errno = 0;
   const long long i = std::strtoll(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0') throw InvalidParameter(name, "'" + v + "' is not an integer");
+  if (errno == ERANGE) throw InvalidParameter(name, "'" + v + "' is outside [-2^63, 2^63)");
   return i;
+}
+
+int parse_int32(const std::string& name, const std::string& v) {
+  const long long i = parse_int(name, v);
+  if (i < INT_MIN || i > INT_MAX) throw InvalidParameter(name, "'" + v + "' is too large");
+  return static_cast<int>(i);
 }
 
 } // namespace
@@ -208,8 +222,9 @@ void add_execution(CLI::App& app, Options& o, bool precision) {
         ->transform(choices(kPrecisions))
         ->group(g);
   }
-  app.add_option("--threads", o.threads, dflt("CPU threads (0 = all cores)", "0"))
-      ->check(CLI::NonNegativeNumber)
+  app.add_option("--threads", o.threads,
+                 dflt("CPU threads (0 = all cores; at most max(256, 4 x cores))", "0"))
+      ->check(thread_count())
       ->group(g);
 }
 
@@ -218,7 +233,7 @@ void add_progress(CLI::App& app, Options& o) {
                  dflt("seconds between plain progress lines (done, rate, ETA) on stderr; 0: after "
                       "every block. Off with --quiet",
                       "a live line on a terminal; 60 when stderr is not a terminal (batch logs)"))
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative())
       ->group(kBatchGroup);
 }
 
@@ -232,7 +247,7 @@ void add_shard(CLI::App& app, Options& o) {
 
 void add_time_limit(CLI::App& app, Options& o, const char* group, const char* help) {
   app.add_option("--time-limit", o.time_limit, dflt(help, "0"))
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative())
       ->group(group);
 }
 
@@ -247,7 +262,7 @@ void add_checkpoints(CLI::App& app, Options& o) {
                  "else exits 4 with nothing written (0 = none)");
   app.add_option("--checkpoint-interval", o.checkpoint_interval,
                  dflt("seconds between checkpoints to OUT.partial (0: after every block)", "60"))
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative())
       ->group(g);
 }
 
@@ -315,12 +330,22 @@ void add_slice(CLI::App& app, Options& o) {
       ->group(kOutputGroup);
 }
 
+/// --max-memory (run, sweep): the limit the memory estimates are checked against.
+void add_memory(CLI::App& app, Options& o) {
+  app.add_option("--max-memory", o.max_memory,
+                 dflt("refuse cases, depth extensions and certify box budgets whose memory "
+                      "estimate exceeds SIZE (bytes, or K, M, G, T: powers of 1024)",
+                      "half of the physical memory"))
+      ->group(kExecGroup);
+}
+
 /// Everything `run` (and the bare demo) takes.
 void add_run_options(CLI::App& app, Options& o, const std::string& default_out) {
   add_case(app, o);
   add_depth(app, o);
   add_mesh(app, o, "about 1e8 points in all on CPU, 1e9 on GPU, M odd and coprime to n - 1");
   add_execution(app, o, true);
+  add_memory(app, o);
   add_shard(app, o);
   add_checkpoints(app, o);
   add_progress(app, o);
@@ -363,6 +388,7 @@ void add_options(CLI::App& app, Options& o) {
   add_depth(*sweep, o);
   add_mesh(*sweep, o, "about 1e8 points (1e9 on GPU) shared by the rows");
   add_execution(*sweep, o, true);
+  add_memory(*sweep, o);
   add_shard(*sweep, o);
   add_checkpoints(*sweep, o);
   add_progress(*sweep, o);
@@ -399,7 +425,7 @@ void add_options(CLI::App& app, Options& o) {
       ->group(lg);
   land->add_option("--range", o.range,
                    dflt("the mesh spans [-R, R] along both directions (parameter units)", "1"))
-      ->check(CLI::PositiveNumber)
+      ->check(positive())
       ->group(lg);
   land->add_option("--points-per-axis", o.points_per_axis,
                    dflt("mesh side M: M x M losses", std::to_string(kDefaultLandscapePoints)))
@@ -459,6 +485,7 @@ void add_options(CLI::App& app, Options& o) {
                          "  list       the constructions and their parameters\n") +
              kExitCodes);
   app.require_subcommand(0, 1);
+  harden_numeric_options(app); // NaN, Inf and out-of-range integers: exit 2 naming the option
 }
 
 std::pair<int, int> parse_shard(const std::string& text) {
@@ -485,9 +512,9 @@ const std::vector<std::string>& sweepable_options() {
 void set_option(Options& o, const std::string& name, const std::string& v) {
   CaseParams& p = o.cp;
   if (name == "dim") {
-    p.dim = static_cast<int>(parse_int(name, v));
+    p.dim = parse_int32(name, v);
   } else if (name == "train-per-axis") {
-    p.train_per_axis = static_cast<int>(parse_int(name, v));
+    p.train_per_axis = parse_int32(name, v);
   } else if (name == "bias") {
     p.bias = parse_double(name, v);
   } else if (name == "alpha") {
@@ -503,9 +530,9 @@ void set_option(Options& o, const std::string& name, const std::string& v) {
   } else if (name == "tau") {
     p.tau = parse_double(name, v);
   } else if (name == "extra-depth") {
-    p.extra_depth = static_cast<int>(parse_int(name, v));
+    p.extra_depth = parse_int32(name, v);
   } else if (name == "extra-width") {
-    p.extra_width = static_cast<int>(parse_int(name, v));
+    p.extra_width = parse_int32(name, v);
   } else if (name == "c") {
     p.c = parse_double(name, v);
   } else if (name == "epsilon") {

@@ -22,7 +22,8 @@ struct Options {
   Backend backend = Backend::Auto;
   Precision precision = Precision::Auto;
   int threads = 0;
-  std::string out; ///< empty: the command's default file name
+  std::string max_memory; ///< --max-memory SIZE; empty: half of the physical memory
+  std::string out;        ///< empty: the command's default file name
   bool json = false;
   bool quiet = false;
   bool slice = false;

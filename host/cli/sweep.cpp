@@ -109,6 +109,13 @@ int sweep_command(const Options& o, const Invocation& inv) {
       make_mesh_view(meshes.back());
     }
   });
+  {
+    std::string rows_fingerprint = "out=" + out_path + ";shard=" + o.shard + ";";
+    for (std::size_t r = 0; r < rows; ++r)
+      rows_fingerprint += run_fingerprint(cases[r], meshes[r], {0, make_mesh_view(meshes[r]).total},
+                                          precision_name(o.precision), ev->name(), 0);
+    agree_on_fingerprint(rows_fingerprint); // every rank sweeps the same rows
+  }
   const bool root = parallel::rank() == 0;
   if (!notice.empty() && !o.quiet && root) std::fprintf(stderr, "spikemesh: %s\n", notice.c_str());
 

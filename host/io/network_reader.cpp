@@ -3,6 +3,7 @@
 /// clear error per way a file can be malformed.
 #include "spikemesh/errors.hpp"
 #include "spikemesh/io/results_h5.hpp"
+#include "spikemesh/resources.hpp"
 
 #include "h5_handles.hpp"
 
@@ -99,6 +100,43 @@ Layer read_layer(const std::string& file, hid_t net, int l, int expected_in) {
   return L;
 }
 
+/// Elements that dataset @p name of group @p g declares (0 when absent or unreadable); read from
+/// the dataspace, nothing allocated.
+double declared_elements(hid_t g, const char* name) {
+  if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return 0.0;
+  const hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+  if (d < 0) return 0.0;
+  const hid_t s = H5Dget_space(d);
+  const hssize_t n = s < 0 ? 0 : H5Sget_simple_extent_npoints(s);
+  if (s >= 0) H5Sclose(s);
+  H5Dclose(d);
+  return n > 0 ? static_cast<double>(n) : 0.0;
+}
+
+/// Refuses (InvalidParameter "network") a file whose declared weights would not fit the memory
+/// limit once read: a small file of fill-value chunks can declare gigabytes. Each element is
+/// held about 4 times at 8 bytes (as read, in the Network, packed in double and in float).
+void check_declared_size(const std::string& file, hid_t net, int n_layers) {
+  double elements = 0.0;
+  for (int l = 0; l < n_layers; ++l) {
+    char name[32];
+    std::snprintf(name, sizeof name, "layer_%03d", l);
+    const hid_t g = H5Gopen2(net, name, H5P_DEFAULT);
+    if (g < 0) continue;
+    for (const char* ds : {"weight", "bias", "values", "row_ptr", "cols"})
+      elements += declared_elements(g, ds);
+    H5Gclose(g);
+  }
+  char what[64];
+  std::snprintf(what, sizeof what, "%.3g", elements);
+  try {
+    require_memory(elements * 8.0 * 4.0, "network",
+                   file + " declares " + what + " weights in /network, which");
+  } catch (const InvalidParameter& e) {
+    throw InvalidFile(e.what());
+  }
+}
+
 /// Reads /network and /training of @p file (in this process).
 Case parse_weight_file(const std::string& file) {
   h5::quiet_errors();
@@ -118,6 +156,7 @@ Case parse_weight_file(const std::string& file) {
       ++n_layers;
     }
     if (n_layers == 0) bad(file, "/network has no layer_000");
+    check_declared_size(file, net.id(), n_layers); // before any dataset is read
     int prev = -1;
     for (int l = 0; l < n_layers; ++l) {
       if (prev < 0) {

@@ -18,7 +18,16 @@ struct MeshSpec {
   Centring centring = Centring::Cell;
 };
 
-/// Validates @p spec (throws InvalidParameter naming the option) and builds the view.
+/// Most points a mesh may have: 2^63 - 2^20, so that block ends past the last index stay within
+/// 64-bit indices.
+inline constexpr index_t kMaxMeshPoints = index_t(0x7fffffffffffffff) - (index_t(1) << 20) + 1;
+
+/// Throws InvalidParameter("box") unless LO < HI are finite and the volume (HI - LO)^dim is a
+/// finite, normal double (no overflow to Inf, no underflow to 0 or a subnormal).
+void check_box(double lo, double hi, int dim);
+
+/// Validates @p spec (throws InvalidParameter naming the option) and builds the view: the box
+/// (check_box), at most kMaxMeshPoints points, and mesh steps that separate points in double.
 MeshView make_mesh_view(const MeshSpec& spec);
 
 /// Volume of the box, (hi - lo)^d.

@@ -33,6 +33,26 @@ Accumulator merge_on_root(const Accumulator& local);
 /// Maximum of @p v over ranks (on every rank).
 double max_over_ranks(double v);
 
+/// The first failure over the ranks: the lowest rank whose @p failed is true, with its @p kind
+/// (an exit code) and @p message, known on every rank; rank = -1 when no rank failed.
+/// Collective.
+struct RankError {
+  int rank = -1;
+  int kind = 0;
+  std::string message;
+};
+RankError first_error(bool failed, int kind, const std::string& message);
+
+/// Rank 0's @p text on every rank (collective).
+std::string broadcast_from_root(const std::string& text);
+
+/// For a build without MPI: a description of the launcher variables that say this process is
+/// one of several ranks (OMPI_COMM_WORLD_SIZE, PMI_SIZE or SLURM_STEP_NUM_TASKS above 1, or
+/// OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or SLURM_PROCID above 0), else "". A plain
+/// process, `mpirun -np 1` and a one-task Slurm step give "". With MPI: always "". The CLI
+/// refuses such a launch unless the command only reads (info, list) or names its --shard.
+std::string launcher_without_mpi();
+
 /// True on every rank when @p flag is true on any rank (collective; agrees on errors before
 /// any other collective call so that one failing rank never deadlocks the others).
 bool any_rank(bool flag);

@@ -23,6 +23,7 @@ DEPTH = {"--extra-depth": "0", "--extra-width": "1", "--extra-activation": "relu
          "--epsilon": "0.5"}
 MESH = {"--points-per-axis": "about 1e8", "--centring": "cell", "--box": "0,1"}
 EXEC = {"--backend": "auto", "--precision": "auto", "--threads": "0"}
+MEMORY = {"--max-memory": "half of the physical memory"}
 BATCH = {"--shard": "the whole mesh",
          "--progress-interval": "a live line on a terminal; 60 when stderr is not a terminal"}
 CHECKPOINTS = {"--resume": None, "--time-limit": "0", "--checkpoint-interval": "60"}
@@ -33,9 +34,9 @@ SLICE = {"--slice": None, "--slice-points": "512"}
 
 # option -> the text after "[default: " (None: a flag or a file, no default)
 SUBCOMMANDS = {
-    "run": {**CASE, **DEPTH, **MESH, **EXEC, **BATCH, **CHECKPOINTS, **CERTIFY, **OUTPUT, **SLICE,
+    "run": {**CASE, **DEPTH, **MESH, **EXEC, **MEMORY, **BATCH, **CHECKPOINTS, **CERTIFY, **OUTPUT, **SLICE,
             "--out": "spikemesh-run.h5"},
-    "sweep": {**CASE, **DEPTH, **MESH, **EXEC, **BATCH, **CHECKPOINTS, **OUTPUT, "--sweep": None,
+    "sweep": {**CASE, **DEPTH, **MESH, **EXEC, **MEMORY, **BATCH, **CHECKPOINTS, **OUTPUT, "--sweep": None,
               "--points-per-axis": "about 1e8 points (1e9 on GPU) shared by the rows",
               "--out": "spikemesh-sweep.h5"},
     "landscape": {"--case": "relu-dead-neuron", "--network": "none", "--directions": "auto",
