@@ -226,7 +226,17 @@ Case build_case(const CaseParams& p) {
     require(all_finite(c.network), "epsilon",
             fmt(p.epsilon) + " with --c " + fmt(p.c) +
                 " makes depth-extension weights (1/epsilon, c/epsilon) that overflow a double");
-    const double bound = depth_extension_error_bound(ext, max_abs(c.training.y));
+    // The default threshold follows the extension's cancellation noise (about u c / epsilon,
+    // docs/math.md 5): where it reaches the spikes' height nothing can be resolved, and every
+    // point would silently read as "undecided".
+    const double ymax = max_abs(c.training.y);
+    const double default_tau = 1e-5 * std::max(1.0, std::fabs(p.c / p.epsilon));
+    require(!std::isnan(p.tau) || !(ymax > 0.0) || default_tau < 0.5 * ymax, "epsilon",
+            fmt(p.epsilon) + " with --c " + fmt(p.c) +
+                " makes the depth extension's rounding noise (default tau = 1e-5 |c / epsilon| = " +
+                fmt(default_tau) + ") reach the spikes' height " + fmt(ymax) +
+                ": use --epsilon >= " + fmt(4e-5 * std::fabs(p.c) / ymax));
+    const double bound = depth_extension_error_bound(ext, ymax);
     if (bound != 0.0) {
       // Smooth extension or a violated ReLU condition: the closed forms no longer hold exactly.
       const std::string source = c.oracle.source;

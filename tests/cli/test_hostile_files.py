@@ -71,7 +71,7 @@ class OutputTargets(HostileCase):
         return {"run": ["run", *BIG, "--out", out],
                 "sweep": ["sweep", "--sweep", "bias=1.5,1.9", *BIG, "--out", out],
                 "certify": ["run", "--method", "certify", "--dim", "6", "--box-budget",
-                            "100000000", "--out", out],
+                            "1000000", "--out", out],
                 "landscape": ["landscape", "--points-per-axis", "2001", "--out", out]}
 
     def test_fifo_device_folder_and_link_are_refused(self):
@@ -128,9 +128,9 @@ class OutputFolder(HostileCase):
             cmds = {"run": ["run", *BIG, "--out", out],
                     "sweep": ["sweep", "--sweep", "bias=1.5,1.9", *BIG, "--out", out],
                     "certify": ["run", "--method", "certify", "--dim", "6", "--box-budget",
-                                "100000000", "--out", out],
+                                "1000000", "--out", out],
                     "exact": ["run", "--method", "exact", "--dim", "6", "--box-budget",
-                              "100000000", "--out", out],
+                              "1000000", "--out", out],
                     "landscape": ["landscape", "--points-per-axis", "2001", "--out", out]}
             for name, args in cmds.items():
                 with self.subTest(command=name, out=out):
@@ -357,7 +357,7 @@ class Stops(HostileCase):
 
     def test_time_limit_in_certify_and_landscape(self):
         # 1 ms: far below the work asked for, so the limit always ends it.
-        for args in (["run", "--method", "certify", "--dim", "6", "--box-budget", "100000000",
+        for args in (["run", "--method", "certify", "--dim", "6", "--box-budget", "1000000",
                       "--samples", "100000000"],
                      ["landscape", "--points-per-axis", "2001"]):
             with self.subTest(command=args[0]):
