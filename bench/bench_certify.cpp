@@ -9,6 +9,7 @@
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/math/forward.hpp"
 
+#include "random_relu_case.hpp"
 #include "support/random_network.hpp"
 
 #include <CLI/CLI.hpp>
@@ -118,26 +119,15 @@ void crown_table(bool quick) {
       "\n### Interval against linear (CROWN) bounds: random ReLU network 4-24-24-24-1, "
       "weights x 3, tau = median |f|\n\n| bounds | box budget | undecided volume | time (s) |\n"
       "|---|---|---|---|\n");
-  Network net = testing::random_network(11, 4, {24, 24, 24}, Activation::ReLU);
-  for (Layer& L : net.layers) { // weights ~ U(-3, 3)/sqrt(in): f varies over the cube
-    for (double& w : L.weight)
-      w *= 3.0;
-  }
-  const PackedNetwork<double> packed(net);
-  const NetworkView<double> v = packed.view();
-  std::vector<double> a(static_cast<std::size_t>(v.buffer_width)), b(a.size()), values;
-  std::mt19937_64 rng(5);
-  for (int i = 0; i < 10001; ++i)
-    values.push_back(
-        std::fabs(forward(v, testing::random_point(rng, 4).data(), a.data(), b.data())));
-  std::nth_element(values.begin(), values.begin() + 5000, values.end());
+  const bench::RandomReluCase rc = bench::random_relu_case();
+  const Network& net = rc.net;
   for (std::int64_t budget : {std::int64_t(10000), std::int64_t(100000), std::int64_t(1000000)}) {
     for (BoundMethod m : {BoundMethod::Interval, BoundMethod::Linear}) {
       if (quick && budget > 100000) continue;
       CertifyOptions opt;
       opt.box_budget = budget;
       opt.samples = 0;
-      opt.tau = values[5000];
+      opt.tau = rc.tau;
       opt.bounds = m;
       const CertifyResult r = certify_volume(net, 4, 0.0, 1.0, opt);
       std::printf("| %s | %lld | %.4g | %.2f |\n", r.bound_method.c_str(),

@@ -9,6 +9,7 @@
 #include "spikemesh/exact.hpp"
 #include "spikemesh/math/forward.hpp"
 
+#include "random_relu_case.hpp"
 #include "support/random_network.hpp"
 
 #include <CLI/CLI.hpp>
@@ -113,24 +114,14 @@ void random_network_table(bool quick) {
               "| box budget | exact: exact_volume_fraction | exact: boxes in closed form | exact: "
               "certified gap | certify (linear): undecided volume | exact: time (s) |\n"
               "|---|---|---|---|---|---|\n");
-  Network net = testing::random_network(11, 4, {24, 24, 24}, Activation::ReLU);
-  for (Layer& L : net.layers)
-    for (double& w : L.weight)
-      w *= 3.0;
-  const PackedNetwork<double> packed(net);
-  const NetworkView<double> v = packed.view();
-  std::vector<double> a(static_cast<std::size_t>(v.buffer_width)), b(a.size()), values;
-  std::mt19937_64 rng(5);
-  for (int i = 0; i < 10001; ++i)
-    values.push_back(
-        std::fabs(forward(v, testing::random_point(rng, 4).data(), a.data(), b.data())));
-  std::nth_element(values.begin(), values.begin() + 5000, values.end());
+  const bench::RandomReluCase rc = bench::random_relu_case();
+  const Network& net = rc.net;
   for (std::int64_t budget : {std::int64_t(10000), std::int64_t(100000), std::int64_t(1000000)}) {
     if (quick && budget > 10000) continue;
     CertifyOptions o;
     o.box_budget = budget;
     o.samples = 0;
-    o.tau = values[5000];
+    o.tau = rc.tau;
     const CertifyResult e = exact_volume(net, 4, 0.0, 1.0, o);
     o.bounds = BoundMethod::Linear;
     const CertifyResult r = certify_volume(net, 4, 0.0, 1.0, o);

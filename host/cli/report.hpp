@@ -6,6 +6,8 @@
 #include "spikemesh/driver.hpp"
 #include "spikemesh/mesh_spec.hpp"
 
+#include "io/json.hpp"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +27,7 @@ std::string json_summary(const RunOutput& r, const JsonExtras& extras);
 std::string table_summary(const Case& c, const MeshSpec& mesh, const RunOutput& r,
                           const std::string& backend, const std::string& device);
 
-/// JSON string literal of @p s.
-std::string json_string(const std::string& s);
-/// JSON number (null for NaN/Inf).
-std::string json_number(double v);
+using io::json_number; // JSON literals (host/io/json.hpp), shared with `info --json`
+using io::json_string;
 
 } // namespace spikemesh::cli

@@ -5,6 +5,7 @@
 #include "spikemesh/errors.hpp"
 
 #include "h5_handles.hpp"
+#include "json.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,40 +18,6 @@ namespace {
 
 using h5::Handle;
 
-herr_t collect_name(hid_t, const char* name, const H5A_info_t*, void* data) {
-  static_cast<std::vector<std::string>*>(data)->push_back(name);
-  return 0;
-}
-
-herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
-  static_cast<std::vector<std::string>*>(data)->push_back(name);
-  return 0;
-}
-
-std::string quoted(const std::string& s) {
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-      o += buf;
-    } else {
-      o += ch;
-    }
-  }
-  return o + "\"";
-}
-
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 std::string integer(long long v) {
   return std::to_string(v);
 }
@@ -60,7 +27,7 @@ std::string attr_json(hid_t obj, const std::string& name) {
   const Handle a = h5::checked(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, "open " + name);
   const Handle t = h5::checked(H5Aget_type(a.id()), H5Tclose, "type of " + name);
   const H5T_class_t cls = H5Tget_class(t.id());
-  if (cls == H5T_STRING) return quoted(h5::read_string_attr(obj, name));
+  if (cls == H5T_STRING) return json_string(h5::read_string_attr(obj, name));
   if (cls != H5T_INTEGER && cls != H5T_FLOAT) return "";
   const Handle s = h5::checked(H5Aget_space(a.id()), H5Sclose, "space of " + name);
   const int rank = H5Sget_simple_extent_ndims(s.id());
@@ -76,7 +43,7 @@ std::string attr_json(hid_t obj, const std::string& name) {
     std::vector<double> v(static_cast<std::size_t>(n));
     h5::check(H5Aread(a.id(), H5T_NATIVE_DOUBLE, v.data()), "read " + name);
     for (double x : v)
-      items.push_back(number(x));
+      items.push_back(json_number(x));
   }
   if (rank == 0) return items.front();
   std::string out = "[";
@@ -85,21 +52,10 @@ std::string attr_json(hid_t obj, const std::string& name) {
   return out + "]";
 }
 
-std::vector<std::string> attr_names(hid_t obj) {
-  std::vector<std::string> names;
-  hsize_t idx = 0;
-  H5Aiterate2(obj, H5_INDEX_CRT_ORDER, H5_ITER_NATIVE, &idx, collect_name, &names);
-  if (names.empty()) { // files written without creation-order tracking
-    idx = 0;
-    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_name, &names);
-  }
-  return names;
-}
-
 /// Appends "key": value for the root provenance that `run --json` prints.
 void root_keys(hid_t file, std::vector<std::pair<std::string, std::string>>& kv) {
   for (const char* k : {"backend", "device", "precision"}) {
-    if (H5Aexists(file, k) > 0) kv.emplace_back(k, quoted(h5::read_string_attr(file, k)));
+    if (H5Aexists(file, k) > 0) kv.emplace_back(k, json_string(h5::read_string_attr(file, k)));
   }
   if (H5Aexists(file, "mpi_ranks") > 0) kv.emplace_back("mpi_ranks", attr_json(file, "mpi_ranks"));
 }
@@ -108,16 +64,14 @@ std::string object(const std::vector<std::pair<std::string, std::string>>& kv) {
   std::ostringstream os;
   os << "{";
   for (std::size_t i = 0; i < kv.size(); ++i)
-    os << (i ? ", " : "") << quoted(kv[i].first) << ": " << kv[i].second;
+    os << (i ? ", " : "") << json_string(kv[i].first) << ": " << kv[i].second;
   os << "}";
   return os.str();
 }
 
 std::string sweep_json(hid_t file, const std::string& path) {
   const Handle g = h5::open_group(file, "sweep");
-  std::vector<std::string> cols;
-  hsize_t idx = 0;
-  H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_link, &cols);
+  const std::vector<std::string> cols = h5::link_names(g.id());
   std::vector<std::pair<std::string, std::vector<double>>> numeric;
   std::size_t rows = 0;
   for (const std::string& c : cols) {
@@ -133,7 +87,7 @@ std::string sweep_json(hid_t file, const std::string& path) {
   for (std::size_t r = 0; r < rows; ++r) {
     std::vector<std::pair<std::string, std::string>> kv;
     for (const auto& [name, v] : numeric) {
-      if (r < v.size()) kv.emplace_back(name, number(v[r]));
+      if (r < v.size()) kv.emplace_back(name, json_number(v[r]));
     }
     out += (r ? ", " : "") + object(kv);
   }
@@ -141,8 +95,8 @@ std::string sweep_json(hid_t file, const std::string& path) {
   std::vector<std::pair<std::string, std::string>> kv;
   root_keys(file, kv);
   for (const auto& [k, v] : kv)
-    out += ", " + quoted(k) + ": " + v;
-  return out + ", \"out\": " + quoted(path) + "}\n";
+    out += ", " + json_string(k) + ": " + v;
+  return out + ", \"out\": " + json_string(path) + "}\n";
 }
 
 } // namespace
@@ -155,14 +109,14 @@ std::string describe_file_json(const std::string& path) {
   std::vector<std::pair<std::string, std::string>> kv;
   if (h5::exists(f.id(), "results")) {
     const Handle g = h5::open_group(f.id(), "results");
-    for (const std::string& n : attr_names(g.id())) {
+    for (const std::string& n : h5::attribute_names(g.id())) {
       if (n == "range_begin" || n == "range_end" || n == "oracle_source") continue;
       const std::string v = attr_json(g.id(), n);
       if (!v.empty()) kv.emplace_back(n, v);
     }
   }
   root_keys(f.id(), kv);
-  kv.emplace_back("out", quoted(path));
+  kv.emplace_back("out", json_string(path));
   return object(kv) + "\n";
 }
 

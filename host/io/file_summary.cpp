@@ -13,16 +13,6 @@ namespace {
 
 using h5::Handle;
 
-herr_t collect_name(hid_t, const char* name, const H5A_info_t*, void* data) {
-  static_cast<std::vector<std::string>*>(data)->push_back(name);
-  return 0;
-}
-
-herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
-  static_cast<std::vector<std::string>*>(data)->push_back(name);
-  return 0;
-}
-
 std::string format_number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.10g", v);
@@ -44,18 +34,11 @@ std::string attr_text(hid_t obj, const std::string& name) {
   return out;
 }
 
-std::vector<std::string> attr_names(hid_t obj) {
-  std::vector<std::string> names;
-  hsize_t idx = 0;
-  H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_name, &names);
-  return names;
-}
-
 void section(std::ostringstream& os, hid_t file, const std::string& group) {
   if (!h5::exists(file, group)) return;
   const Handle g = h5::open_group(file, group);
   os << "[" << group << "]\n";
-  for (const std::string& n : attr_names(g.id())) {
+  for (const std::string& n : h5::attribute_names(g.id())) {
     char line[512];
     std::snprintf(line, sizeof line, "  %-26s %s\n", n.c_str(), attr_text(g.id(), n).c_str());
     os << line;
@@ -70,7 +53,7 @@ std::string describe_file(const std::string& path) {
   const Handle f = h5::open_file_readonly(path);
   std::ostringstream os;
   os << path << "\n";
-  for (const std::string& n : attr_names(f.id())) {
+  for (const std::string& n : h5::attribute_names(f.id())) {
     char line[1024];
     std::snprintf(line, sizeof line, "  %-26s %s\n", n.c_str(), attr_text(f.id(), n).c_str());
     os << line;
@@ -82,9 +65,7 @@ std::string describe_file(const std::string& path) {
   section(os, f.id(), "landscape");
   if (h5::exists(f.id(), "sweep")) {
     const Handle g = h5::open_group(f.id(), "sweep");
-    std::vector<std::string> cols;
-    hsize_t idx = 0;
-    H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_link, &cols);
+    const std::vector<std::string> cols = h5::link_names(g.id());
     bool found = false;
     const double rows = h5::read_double_attr(g.id(), "rows", &found);
     os << "[sweep] " << format_number(rows) << " rows; columns:";

@@ -300,4 +300,36 @@ double read_double_attr(hid_t obj, const std::string& name, bool* found) {
   return v;
 }
 
+namespace {
+
+herr_t collect_attribute(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+
+} // namespace
+
+std::vector<std::string> attribute_names(hid_t obj) {
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  H5Aiterate2(obj, H5_INDEX_CRT_ORDER, H5_ITER_NATIVE, &idx, collect_attribute, &names);
+  if (names.empty()) { // files written without creation-order tracking
+    idx = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_attribute, &names);
+  }
+  return names;
+}
+
+std::vector<std::string> link_names(hid_t g) {
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collect_link, &names);
+  return names;
+}
+
 } // namespace spikemesh::io::h5

@@ -97,6 +97,11 @@ std::vector<double> read_doubles(hid_t parent, const std::string& name, std::vec
 std::vector<std::int32_t> read_ints(hid_t parent, const std::string& name);
 /// Reads a string attribute, or "" if absent.
 std::string read_string_attr(hid_t obj, const std::string& name);
+
+/// Names of @p obj's attributes in creation order (name order where the file tracks none).
+std::vector<std::string> attribute_names(hid_t obj);
+/// Names of the links (datasets, groups) of group @p g in name order.
+std::vector<std::string> link_names(hid_t g);
 /// Reads a numeric scalar attribute; @p found reports presence.
 double read_double_attr(hid_t obj, const std::string& name, bool* found);
 
