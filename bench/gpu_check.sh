@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU checks in one run, ON the device machine, with nothing to install or decide there
-# (docs/gpu-checklist.md). Prepare here first:  bash ../shared/gpu/prepare.sh   (fills .gpu/)
+# (docs/gpu-checklist.md). Prepare .gpu/ here first (the workplace GPU preparation step)
 # then, with .gpu carried:                      OUT=$OUT bash bench/gpu_check.sh
 # Each step has its own time limit and the whole stays under 9.5 minutes: a step that would
 # start past the budget is skipped and says so. Logs and JSON go to $OUT (default /tmp/gpu-check).

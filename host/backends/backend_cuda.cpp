@@ -124,7 +124,7 @@ std::unique_ptr<Evaluator> make_cuda_evaluator() {
   return std::make_unique<CudaEvaluator>();
 }
 
-/// True when the runtime sees at least one device; any error counts as "no GPU" (toolchain.md).
+/// True when the runtime sees at least one device; any error counts as "no GPU".
 bool cuda_device_present(std::string* why) {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);

@@ -205,6 +205,9 @@ void publish_now(const std::string& path, const void* data, std::size_t size) {
   // Fault injection for tests/cli (never set in normal use): seconds to pause with the
   // temporary complete, or a path (starting with '/') whose creation ends the pause.
   if (const char* pause = std::getenv("SPIKEMESH_TEST_PAUSE_BEFORE_RENAME")) {
+    // The line tests wait for (a blocking read, no timing): the temporary is complete.
+    std::fprintf(stderr, "spikemesh: test pause before renaming %s\n", tmp.c_str());
+    std::fflush(stderr);
     if (pause[0] == '/') {
       for (int i = 0; i < 60000 && access(pause, F_OK) != 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

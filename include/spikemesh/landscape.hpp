@@ -83,8 +83,8 @@ struct Verdict {
   /// descent along any axis, i.e. the point is critical in the nonsmooth (Dini) sense.
   double min_one_sided_derivative = 0.0;
   /// What decided criticality: "sum of squares at 0" (F >= 0 everywhere and F(theta*) = 0 to
-  /// rounding, N (1e-12 max(1, max|y|))^2: a global minimum whatever the derivatives say), "central gradient", or "one-sided
-  /// differences (nonsmooth point)"; "" for not_critical.
+  /// rounding, N (1e-12 max(1, max|y|))^2: a global minimum whatever the derivatives say), "central
+  /// gradient", or "one-sided differences (nonsmooth point)"; "" for not_critical.
   std::string criterion;
 };
 

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import h5py
@@ -334,26 +333,32 @@ class FromFile(CliCase):
         self.assertAlmostEqual(j["l1_error"], np.abs(f - target).mean(), delta=1e-12)
 
 
+def wait_for_pause(proc):
+    """Reads @p proc's stderr until the output-file protocol's test pause (the temporary is
+    complete, not yet renamed): a blocking read, so no timing decides anything."""
+    for line in proc.stderr:
+        if "test pause before renaming" in line:
+            return line
+    raise AssertionError("the process ended without reaching the pause before the rename")
+
+
 class KillDuringWrite(CliCase):
     def test_killed_run_leaves_nothing_at_the_final_name(self):
         out = self.path("k.h5")
         proc = subprocess.Popen([BIN, "run", "--points-per-axis", "201", "--out", out, "--quiet"],
-                                cwd=self.dir, env={**os.environ,
-                                                   "SPIKEMESH_TEST_PAUSE_BEFORE_RENAME": "30"})
-        deadline = time.time() + 60
-        while not glob.glob(out + ".tmp-*") and time.time() < deadline:
-            time.sleep(0.05)
+                                cwd=self.dir, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "SPIKEMESH_TEST_PAUSE_BEFORE_RENAME": "30"})
+        wait_for_pause(proc)
         self.assertTrue(glob.glob(out + ".tmp-*"))  # the temporary, complete before the pause
-        time.sleep(0.2)  # inside the pause: the file is fully written but not renamed
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         self.assertFalse(os.path.exists(out))
-        # And a run killed while evaluating never creates the file at all.
-        proc = subprocess.Popen([BIN, "run", "--points-per-axis", "30000", "--out", out,
-                                 "--quiet"], cwd=self.dir)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        # And a run killed while evaluating (after its first block) never creates the file.
+        proc = subprocess.run([BIN, "run", "--points-per-axis", "30000", "--out", out, "--quiet"],
+                              cwd=self.dir, capture_output=True, timeout=600,
+                              env={**os.environ, "SPIKEMESH_TEST_STOP_AFTER_BLOCKS": "1",
+                                   "SPIKEMESH_TEST_STOP_SIGNAL": "KILL"})
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
         self.assertFalse(os.path.exists(out))
 
 

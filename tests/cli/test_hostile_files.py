@@ -239,11 +239,10 @@ class ConcurrentWriters(HostileCase):
         slow = subprocess.Popen([BIN, "run", *SMALL, "--bias", "1.7", "--out", out],
                                 cwd=self.dir, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "SPIKEMESH_TEST_PAUSE_BEFORE_RENAME": go})
-        # The slow writer's temporary exists: it is past its checks, holding its result.
-        import time
-        deadline = time.time() + 120
-        while not glob.glob(out + ".tmp-*") and time.time() < deadline:
-            time.sleep(0.02)
+        # The slow writer's temporary is complete: it is past its checks, holding its result.
+        for line in slow.stderr:  # a blocking read up to its test pause: no timing
+            if "test pause before renaming" in line:
+                break
         self.assertTrue(glob.glob(out + ".tmp-*"))
         self.run_cli("run", *SMALL, "--bias", "1.9", "--out", out)  # the winner
         open(go, "w").close()
