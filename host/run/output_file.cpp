@@ -164,13 +164,23 @@ bool check_output(const std::string& path, const std::string& option) {
   }
   if (!S_ISDIR(ds.st_mode)) throw InvalidParameter(option, dir + " is not a folder");
   std::string probe;
-  const int fd = create_temporary(path, probe);
+  int fd = -1;
+  int err = 0;
+  {
+    // A stop (a signal, the time limit) waits until the probe is gone: never a stray file.
+    const CooperativeStop probing("checking the output folder");
+    fd = create_temporary(path, probe);
+    err = errno;
+    if (fd >= 0) {
+      close(fd);
+      unlink(probe.c_str());
+    }
+  }
+  stop_if_immediate();
   if (fd < 0) {
     throw InvalidParameter(option,
-                           "cannot create files in folder " + dir + ": " + std::strerror(errno));
+                           "cannot create files in folder " + dir + ": " + std::strerror(err));
   }
-  close(fd);
-  unlink(probe.c_str());
   const std::lock_guard<std::mutex> lock(g_mutex);
   g_checked[path] = id;
   return id.existed;
