@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -277,6 +278,57 @@ TEST(WarpBins, MaximumResolvesTheLowWord) {
   EXPECT_EQ(slot.f_counts[3], 32u);
 }
 
+TEST(WarpBins, FlushMovesTheCountersIntoTheTotals) {
+  // The same random steps as above with flush_counts() every `period` steps: totals plus
+  // 32-bit rest equal the plain counts, the rest holds at most `period` steps' counts, and the
+  // other slots are as without flushes, bit for bit.
+  const int zero_bin = BinScales(-1.0, 1.0, kFBins).scaled_bin(0.0);
+  const std::vector<StepInput> steps = random_steps(11, 300, zero_bin);
+  eval_block::WarpBins plain;
+  clear_slot(plain);
+  for (const StepInput& s : steps)
+    eval_block::warp_bins(Warp{}, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, plain);
+  for (int period : {1, 2, 7}) {
+    for (bool rev : {false, true}) {
+      Warp w;
+      w.reversed = rev;
+      eval_block::WarpBins slot;
+      clear_slot(slot);
+      int n = 0;
+      for (const StepInput& s : steps) {
+        eval_block::warp_bins(w, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, slot);
+        if (++n % period == 0) eval_block::flush_counts(w, slot);
+      }
+      std::uint64_t flushed = 0;
+      for (int b = 0; b < kFBins; ++b) {
+        EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], plain.f_counts[b]) << "f bin " << b;
+        EXPECT_LE(slot.f_counts[b], static_cast<unsigned>(period * kWarpSize));
+        flushed += slot.f_total[b];
+      }
+      EXPECT_GT(flushed, 0u);
+      for (int b = 0; b < kDistBins; ++b) {
+        EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], plain.dist_counts[b]);
+        EXPECT_LE(slot.dist_counts[b], static_cast<unsigned>(period * kWarpSize));
+        EXPECT_EQ(slot.dist_max[b], plain.dist_max[b]);
+        EXPECT_EQ(slot.dist_sums[b].sum, plain.dist_sums[b].sum);
+        EXPECT_EQ(slot.dist_sums[b].comp, plain.dist_sums[b].comp);
+      }
+    }
+  }
+  // No flush: the totals stay zero (plain's were cleared and never flushed).
+  for (int b = 0; b < kFBins; ++b)
+    EXPECT_EQ(plain.f_total[b], 0u);
+}
+
+TEST(WarpBins, FlushPeriodBoundsThe32BitCounters) {
+  // The bound the counters' width rests on: a tile adds at most kTilePoints to a counter, so
+  // kFlushTiles tiles fit in 32 bits, and one more full tile would not.
+  EXPECT_LE(static_cast<std::uint64_t>(eval_block::kFlushTiles) * eval_block::kTilePoints,
+            std::uint64_t{0xffffffffu});
+  EXPECT_GT(static_cast<std::uint64_t>(eval_block::kFlushTiles + 1) * eval_block::kTilePoints,
+            std::uint64_t{0xffffffffu});
+}
+
 // ---- the lane cursor ---------------------------------------------------------------------------
 
 TEST(LaneCursor, StepsOf32EqualMeshPoint) {
@@ -316,10 +368,11 @@ struct Problem1 {
 };
 
 template <class T>
-Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::EmulationOrder o) {
+Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::EmulationOrder o,
+                    int flush_tiles = eval_block::kFlushTiles) {
   const int g = eval_block::grid_for_range(r.size(), grid);
   std::vector<Accumulator> parts(static_cast<std::size_t>(g));
-  eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, r, g, parts.data(), o);
+  eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, r, g, parts.data(), o, flush_tiles);
   Accumulator total;
   for (const Accumulator& p : parts)
     total.merge(p);
@@ -355,8 +408,11 @@ template <class T>
 void expect_plain_loop(const Case& c, const MeshView& m, IndexRange r, int grid) {
   Problem1<T> p(c, m);
   const Accumulator a = emulate(p.v, r, grid, eval_block::EmulationOrder::Forward);
-  // Forward and reversed order (blocks, threads, warps, lanes): identical bits.
+  // Forward and reversed order (blocks, threads, warps, lanes): identical bits; and so with the
+  // warps' 32-bit counters flushed after every tile or every second tile.
   expect_same_bits(a, emulate(p.v, r, grid, eval_block::EmulationOrder::Reversed));
+  expect_same_bits(a, emulate(p.v, r, grid, eval_block::EmulationOrder::Reversed, 1));
+  expect_same_bits(a, emulate(p.v, r, grid, eval_block::EmulationOrder::Forward, 2));
   // The plain loop: mesh_point, forward, sample, BinStats with the same scales.
   Accumulator ref;
   const HistScales h(p.v.stats);
@@ -417,6 +473,63 @@ TEST(WarpEmulation, SmallAxesAndRandomNetworkEqualPlainLoop) {
   expect_plain_loop<float>(c, m, {3, m.total}, 3);
   c.network = testing::random_network(7, 2, {16, 16}, Activation::Tanh);
   expect_plain_loop<double>(c, mesh_of({97, 101}), {0, 97 * 101}, 5);
+}
+
+TEST(WarpEmulation, FlushRunsEveryPeriodOfTiles) {
+  // One warp walks its tiles (warp 0 of a 1-block grid: tiles 0, 4, 8, ...) from NaN-filled
+  // shared memory with flush periods 1, 2 and 5 tiles. After warp_tiles the 32-bit counters
+  // hold the unflushed tiles only (at most period * kTilePoints, the bound of kFlushTiles), the
+  // totals the rest, and their sums equal the run without a flush (whose totals stay 0).
+  CaseParams cp;
+  cp.bias = 1.6;
+  const Case c = build_case(cp);
+  const MeshView m = mesh_of({301, 301});
+  Problem1<float> p(c, m);
+  const IndexRange r{0, 41 * eval_block::kTilePoints + 77}; // warp 0: 11 full tiles 0, 4, .., 40
+  const auto walk = [&](int period, eval_block::SharedBins& s) {
+    std::memset(static_cast<void*>(&s), 0xff, sizeof s);
+    for (int t = 0; t < eval_block::kThreads; ++t)
+      eval_block::clear(s, t);
+    L<ScalarStats> stats;
+    eval_block::warp_tiles<float, eval_block::kNarrowWidth>(Warp{}, p.v, r, 0, 1, 0, s.warp[0],
+                                                            stats, period);
+    return s.warp[0];
+  };
+  const auto none = std::make_unique<eval_block::SharedBins>();
+  const eval_block::WarpBins& whole = walk(eval_block::kFlushTiles, *none);
+  std::uint64_t points = 0;
+  for (int b = 0; b < kFBins; ++b) {
+    EXPECT_EQ(whole.f_total[b], 0u);
+    points += whole.f_counts[b];
+  }
+  EXPECT_EQ(points, 11u * eval_block::kTilePoints);
+  for (int period : {1, 2, 5}) {
+    const auto s = std::make_unique<eval_block::SharedBins>();
+    const eval_block::WarpBins& slot = walk(period, *s);
+    const unsigned bound = static_cast<unsigned>(period * eval_block::kTilePoints);
+    // 11 tiles: the rest is 11 mod period tiles' counts (0 for period 1).
+    const unsigned rest_tiles = static_cast<unsigned>(11 % period);
+    std::uint64_t rest = 0, flushed = 0;
+    for (int b = 0; b < kFBins; ++b) {
+      EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], whole.f_counts[b]) << "f bin " << b;
+      EXPECT_LE(slot.f_counts[b], bound);
+      rest += slot.f_counts[b];
+      flushed += slot.f_total[b];
+    }
+    EXPECT_EQ(rest, rest_tiles * eval_block::kTilePoints) << "period " << period;
+    EXPECT_EQ(flushed + rest, points);
+    for (int b = 0; b < kDistBins; ++b) {
+      EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], whole.dist_counts[b]);
+      EXPECT_LE(slot.dist_counts[b], bound);
+    }
+    // The zero-f fast path fills one bin with up to a whole tile per tile: the bound is tight.
+    unsigned top = 0;
+    for (int b = 0; b < kFBins; ++b)
+      top = std::max(top, slot.f_counts[b]);
+    if (rest_tiles > 0) {
+      EXPECT_GT(top, (rest_tiles - 1) * eval_block::kTilePoints);
+    }
+  }
 }
 
 } // namespace

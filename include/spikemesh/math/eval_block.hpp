@@ -15,9 +15,11 @@
 /// before the next step's (perhaps other) leaders read them. The block's phases, with a
 /// barrier between each:
 ///   1. clear(): every thread zeroes its share of all warps' slots;
-///   2. warp_tiles(): each warp fills its slots and its lanes' ScalarStats;
+///   2. warp_tiles(): each warp fills its slots (32-bit counters, moved into the warp's 64-bit
+///      totals every kFlushTiles tiles by flush_counts()) and its lanes' ScalarStats;
 ///   3. write_bins(): thread tid merges bins tid, tid + kThreads, ... over the warps in warp
-///      order (counts exact in 64 bits, error sums compensated) into the block's Accumulator.
+///      order (counts: 64-bit total plus the unflushed 32-bit rest, exact; error sums
+///      compensated) into the block's Accumulator.
 /// emulate_eval_grid() runs the phases on the host, optionally with blocks, threads, warps and
 /// lanes in reversed order, starting from NaN-filled shared memory, so that a missing phase or an
 /// order dependence shows in the tests.
@@ -48,13 +50,28 @@ inline constexpr int kBlockPoints = kTilePoints * kWarps; ///< points a block ta
 inline constexpr int kNarrowWidth = 32; ///< per-thread layer buffer widths instantiated
 inline constexpr int kWideWidth = 256;
 
+/// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). A warp
+/// step adds at most kWarpSize to one counter (one count per live lane), so a tile adds at most
+/// kTilePoints: after kFlushTiles tiles a counter holds at most kFlushTiles * kTilePoints
+/// <= 2^32 - 1, whatever the grid and the range (static_assert below). In the evaluators'
+/// launches a warp takes far fewer tiles (2^28 points per driver block over >= 1 block of
+/// kWarps warps: at most 2^17 tiles per warp), so there the periodic flush is the guard and
+/// write_bins() the flush that runs, once per block at the end of the launch.
+inline constexpr int kFlushTiles = static_cast<int>(0xffffffffu / kTilePoints);
+static_assert(static_cast<unsigned long long>(kFlushTiles) * kTilePoints <= 0xffffffffull,
+              "a warp's 32-bit counters cannot overflow between flushes");
+
 /// One warp's histogram slots in shared memory. Only that warp writes them, one leader lane
-/// per bin and step, so plain read-modify-writes suffice (no atomics). Counts are 64-bit.
+/// per bin and step, so plain read-modify-writes suffice (no atomics). The hot counters are
+/// 32-bit (one 32-bit load and store per leader update); flush_counts() moves them into the
+/// warp's 64-bit totals before they can overflow (kFlushTiles), and write_bins() adds both.
 struct WarpBins {
-  unsigned long long f_counts[kFBins];
-  unsigned long long dist_counts[kDistBins];
+  unsigned f_counts[kFBins];
+  unsigned dist_counts[kDistBins];
   double dist_max[kDistBins]; ///< errors are >= 0: 0 is the neutral element
   CompensatedSum dist_sums[kDistBins];
+  unsigned long long f_total[kFBins]; ///< 64-bit totals of flushed counts (cold)
+  unsigned long long dist_total[kDistBins];
 };
 
 /// Block-shared histogram state (__shared__ on the device): one WarpBins per warp.
@@ -114,14 +131,37 @@ SM_HOST_DEVICE double double_of(unsigned long long b) {
 
 /// Phase 1: thread @p tid zeroes its share of every warp's slots.
 SM_HOST_DEVICE void clear(SharedBins& s, int tid) {
-  for (int i = tid; i < kWarps * kFBins; i += kThreads)
-    s.warp[i / kFBins].f_counts[i % kFBins] = 0;
+  for (int i = tid; i < kWarps * kFBins; i += kThreads) {
+    WarpBins& w = s.warp[i / kFBins];
+    w.f_counts[i % kFBins] = 0;
+    w.f_total[i % kFBins] = 0;
+  }
   for (int i = tid; i < kWarps * kDistBins; i += kThreads) {
     WarpBins& w = s.warp[i / kDistBins];
     w.dist_counts[i % kDistBins] = 0;
+    w.dist_total[i % kDistBins] = 0;
     w.dist_max[i % kDistBins] = 0.0;
     w.dist_sums[i % kDistBins] = CompensatedSum();
   }
+}
+
+/// A warp adds its 32-bit counters to its 64-bit totals and zeroes them: lane l takes bins
+/// l, l + kWarpSize, ... (each bin one lane). The sync orders the last step's leader writes
+/// before these reads; the next warp_bins() starts with a sync that orders these writes before
+/// its leaders' updates.
+template <class W>
+SM_HOST_DEVICE void flush_counts(const W& w, WarpBins& slot) {
+  w.sync(); // warp-uniform
+  w.each([&](int lane) {
+    for (int b = lane; b < kFBins; b += kWarpSize) {
+      slot.f_total[b] += slot.f_counts[b];
+      slot.f_counts[b] = 0;
+    }
+    for (int b = lane; b < kDistBins; b += kWarpSize) {
+      slot.dist_total[b] += slot.dist_counts[b];
+      slot.dist_counts[b] = 0;
+    }
+  });
 }
 
 /// One step's histogram entries of a warp into its slots @p slot. @p ok: the lane has a point
@@ -193,10 +233,12 @@ SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<
 
 /// Phase 2: warp @p warp of block @p block (of @p grid) walks warp tiles t = block * kWarps +
 /// warp, + grid * kWarps, ... of @p range (the last one shorter). Adds its points' scalar
-/// statistics to @p stats (per lane) and their histogram entries to @p slot.
+/// statistics to @p stats (per lane) and their histogram entries to @p slot, flushing the
+/// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles).
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
-                               int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats) {
+                               int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
+                               int flush_tiles = kFlushTiles) {
   const HistScales scales(v.stats); // once per thread: no division per point
   const int zero_bin = scales.f.scaled_bin(0.0);
   Lanes<W, LaneCursor<T>> cur;
@@ -207,6 +249,7 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   const index_t tiles = (range.size() + kTilePoints - 1) / kTilePoints;
   const index_t stride = static_cast<index_t>(grid) * kWarps;
   index_t t = static_cast<index_t>(block) * kWarps + warp; // warp-uniform
+  int unflushed = 0;                                       // warp-uniform
   for (; t < tiles; t += stride) {                         // warp-uniform
     const index_t first = range.begin + t * kTilePoints;   // warp-uniform
     w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
@@ -236,16 +279,21 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
       warp_bins(w, ok, fzero, fbin, dbin, err, zero_bin, slot); // warp-uniform
     }
     w.each([&](int lane) { run[lane].flush(stats[lane]); });
+    if (++unflushed == flush_tiles) { // warp-uniform
+      flush_counts(w, slot);          // warp-uniform
+      unflushed = 0;                  // warp-uniform
+    }
   }
 }
 
 /// Phase 3, after a barrier: thread @p tid writes its share of the block's histograms to
-/// @p out, each bin merged over the warps in warp order.
+/// @p out, each bin merged over the warps in warp order: a warp's count is its 64-bit total plus
+/// its unflushed 32-bit counter (the flush at the end of the launch), exact in 64 bits.
 SM_HOST_DEVICE void write_bins(const SharedBins& s, int tid, Accumulator* out) {
   for (int i = tid; i < kFBins; i += kThreads) {
     unsigned long long c = 0;
     for (int w = 0; w < kWarps; ++w)
-      c += s.warp[w].f_counts[i];
+      c += s.warp[w].f_total[i] + s.warp[w].f_counts[i];
     out->bins.f_counts[i] = c;
   }
   for (int b = tid; b < kDistBins; b += kThreads) {
@@ -253,7 +301,7 @@ SM_HOST_DEVICE void write_bins(const SharedBins& s, int tid, Accumulator* out) {
     CompensatedSum sum;
     double top = 0.0;
     for (int w = 0; w < kWarps; ++w) { // fixed warp order
-      c += s.warp[w].dist_counts[b];
+      c += s.warp[w].dist_total[b] + s.warp[w].dist_counts[b];
       sum.merge(s.warp[w].dist_sums[b]);
       top = s.warp[w].dist_max[b] > top ? s.warp[w].dist_max[b] : top;
     }
@@ -269,10 +317,12 @@ enum class EmulationOrder { Forward, Reversed };
 
 /// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
-/// thread order (the kernel's CUB reduction merges in a tree).
+/// thread order (the kernel's CUB reduction merges in a tree). @p flush_tiles: the warps'
+/// counter flush period (tests shorten it so that the flush runs).
 template <class T, int Width>
 void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials,
-                       EmulationOrder order = EmulationOrder::Forward) {
+                       EmulationOrder order = EmulationOrder::Forward,
+                       int flush_tiles = kFlushTiles) {
   const bool rev = order == EmulationOrder::Reversed;
   const auto shared = std::make_unique<SharedBins>();
   std::memset(static_cast<void*>(shared.get()), 0xff, sizeof(SharedBins));
@@ -289,7 +339,7 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
       const int wp = at(wi, kWarps);
       stats[static_cast<std::size_t>(wp)] = HostWarp::Lanes<ScalarStats>();
       warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
-                           stats[static_cast<std::size_t>(wp)]);
+                           stats[static_cast<std::size_t>(wp)], flush_tiles);
     }
     // __syncthreads()
     ScalarStats block;
