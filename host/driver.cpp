@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <string>
 
 namespace spikemesh {
@@ -63,14 +64,32 @@ RunOutput run_mesh(const Case& c, const MeshSpec& mesh, Evaluator& ev, const Run
   const auto t0 = std::chrono::steady_clock::now();
   ev.prepare(problem);
   const index_t block = driver_block_size(ev);
+  // Blocks end on absolute multiples of the block size, like the evaluator's chunks. Up to
+  // pipeline_depth() blocks are submitted ahead (the CUDA evaluator computes block k + 1 while
+  // block k's result is merged here); results are merged, reported and checkpointed in block
+  // order, so the totals are those of evaluating block after block. A stop drops the blocks
+  // submitted past it (discard(), also when after_block or a collect throws).
+  struct DropUnfinished {
+    Evaluator& ev;
+    ~DropUnfinished() { ev.discard(); }
+  } drop{ev};
+  const int depth = std::max(1, ev.pipeline_depth());
+  std::deque<index_t> ends; // the submitted blocks' ends, oldest first
+  index_t submitted = b;
   while (b < out.range.end) {
-    // Blocks end on absolute multiples of the block size, like the evaluator's chunks.
-    const index_t next = std::min(out.range.end, (b / block + 1) * block);
-    out.total.merge(ev.evaluate({b, next}));
-    b = next;
+    while (submitted < out.range.end && static_cast<int>(ends.size()) < depth) {
+      const index_t next = std::min(out.range.end, (submitted / block + 1) * block);
+      ev.submit({submitted, next});
+      ends.push_back(next);
+      submitted = next;
+    }
+    out.total.merge(ev.collect());
+    b = ends.front();
+    ends.pop_front();
     if (opt.progress) opt.progress(b - out.range.begin, out.range.size());
     if (opt.after_block && !opt.after_block(out.total, b) && b < out.range.end) break;
   }
+  ev.discard(); // a stop: the blocks submitted after b are not part of the state
   out.next = b;
   out.complete = b >= out.range.end;
   const auto t1 = std::chrono::steady_clock::now();

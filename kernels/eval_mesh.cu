@@ -7,13 +7,17 @@
 /// any kind, and the per-bin error sums are compensated and merged in warp order, so nothing
 /// depends on scheduling. The per-warp code is eval_block.hpp's, which CPU tests run in the
 /// host's lockstep warp emulation (math/warp.hpp). Phases: clear | tiles | write bins, with a
-/// barrier between each.
+/// barrier between each. merge_partials_kernel then folds the launch's partials in block order
+/// on the device (math/partials_merge.hpp), so that one Accumulator per launch is downloaded.
 #include "spikemesh/math/eval_block.hpp"
+#include "spikemesh/math/partials_merge.hpp"
 
 #include "cuda_check.hpp"
 #include "eval_mesh.hpp"
 
 #include <cub/block/block_reduce.cuh>
+
+#include <stdexcept>
 
 namespace spikemesh::cuda {
 namespace {
@@ -29,7 +33,7 @@ struct MergeScalar {
 template <class T, int Width>
 __global__ void __launch_bounds__(kBlock)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
-                     Accumulator* __restrict__ partials) {
+                     Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
   __shared__ typename BlockReduce::TempStorage reduce_storage;
@@ -41,7 +45,8 @@ __global__ void __launch_bounds__(kBlock)
   Lanes<DeviceWarp, ScalarStats> local;
   const int w = tid / kWarpSize;
   eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
-                                   static_cast<int>(gridDim.x), w, bins.warp[w], local); // phase 2
+                                   static_cast<int>(gridDim.x), w, bins.warp[w], local,
+                                   flush_tiles); // phase 2
   const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalar{});
   __syncthreads(); // the shared bins are complete
   Accumulator* out = partials + blockIdx.x;
@@ -49,10 +54,17 @@ __global__ void __launch_bounds__(kBlock)
   eval_block::write_bins(bins, tid, out); // phase 3
 }
 
+/// One block: thread s folds merge slot s over the partials in block order.
+__global__ void __launch_bounds__(partials::kMergeThreads)
+    merge_partials_kernel(const Accumulator* __restrict__ parts, const int count,
+                          Accumulator* __restrict__ out) {
+  partials::merge_slot(parts, count, static_cast<int>(threadIdx.x), out);
+}
+
 template <class T, int Width>
 void launch(const EvalView<T>& view, IndexRange range, int grid, Accumulator* partials,
-            cudaStream_t stream) {
-  eval_mesh_kernel<T, Width><<<grid, kBlock, 0, stream>>>(view, range, partials);
+            cudaStream_t stream, int flush_tiles) {
+  eval_mesh_kernel<T, Width><<<grid, kBlock, 0, stream>>>(view, range, partials, flush_tiles);
   SM_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -69,13 +81,22 @@ int grid_for(int device) {
 
 template <class T>
 void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int grid,
-                      Accumulator* partials, cudaStream_t stream) {
+                      Accumulator* partials, cudaStream_t stream, int flush_tiles) {
   if (range.size() == 0) return;
+  if (flush_tiles < 1 || flush_tiles > eval_block::kFlushTiles)
+    throw std::invalid_argument("launch_eval_mesh: flush period outside [1, kFlushTiles]");
   if (width == kNarrowWidth) {
-    launch<T, kNarrowWidth>(view, range, grid, partials, stream);
+    launch<T, kNarrowWidth>(view, range, grid, partials, stream, flush_tiles);
   } else {
-    launch<T, kWideWidth>(view, range, grid, partials, stream);
+    launch<T, kWideWidth>(view, range, grid, partials, stream, flush_tiles);
   }
+}
+
+void launch_merge_partials(const Accumulator* parts, int count, Accumulator* out,
+                           cudaStream_t stream) {
+  if (count < 0) throw std::invalid_argument("launch_merge_partials: negative count");
+  merge_partials_kernel<<<1, partials::kMergeThreads, 0, stream>>>(parts, count, out);
+  SM_CUDA_CHECK(cudaGetLastError());
 }
 
 template <class T>
@@ -85,9 +106,9 @@ int eval_mesh_grid(int width, int device) {
 }
 
 template void launch_eval_mesh<float>(const EvalView<float>&, IndexRange, int, int, Accumulator*,
-                                      cudaStream_t);
+                                      cudaStream_t, int);
 template void launch_eval_mesh<double>(const EvalView<double>&, IndexRange, int, int, Accumulator*,
-                                       cudaStream_t);
+                                       cudaStream_t, int);
 template int eval_mesh_grid<float>(int, int);
 template int eval_mesh_grid<double>(int, int);
 

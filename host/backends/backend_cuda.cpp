@@ -1,13 +1,18 @@
 /// @file backend_cuda.cpp
-/// @brief CudaEvaluator: uploads the packed network and training labels once, launches the mesh
-/// kernel per range, and merges the per-block partials on the host in block order (R8).
-/// Compiled by g++; device code lives in kernels/eval_mesh.cu.
+/// @brief CudaEvaluator: uploads the packed network and training labels once; per range it
+/// launches the mesh kernel, then the merge kernel, which folds the per-block partials in block
+/// order on the device (math/partials_merge.hpp: bit for bit the host's block-order merge), and
+/// copies the one merged Accumulator into pinned host memory (R8). Two ranges can be in flight
+/// (pipeline_depth() 2): the mesh kernels run on one stream back to back, each range's merge
+/// and copy on a second, high-priority stream, so the merge of range k and the host's collect
+/// overlap the mesh kernel of range k + 1. Compiled by g++; device code in kernels/eval_mesh.cu.
 #include "spikemesh/evaluator.hpp"
 
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
 #include "eval_kernel.hpp"
 #include "eval_mesh.hpp"
+#include "launch_trace.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -59,9 +64,20 @@ struct CurrentDevice {
   std::string name;
 };
 
+/// What one range in flight owns: its blocks' partials, the merged result on the device, and
+/// events marking the end of its mesh kernel and of its result's copy to the host.
+struct RangeSlot {
+  cuda::DeviceBuffer<Accumulator> partials; ///< one per block of the full grid
+  cuda::DeviceBuffer<Accumulator> merged{1};
+  cuda::CudaEvent evaluated; ///< mesh kernel done: the merge may read the partials
+  cuda::CudaEvent done;      ///< merge and copy done: partials reusable, host result complete
+  bool empty = false;        ///< an empty range: nothing launched, the result is Accumulator{}
+};
+
 class CudaEvaluator final : public Evaluator {
 public:
   CudaEvaluator() : m_device(m_current.index), m_name(m_current.name) {}
+  ~CudaEvaluator() override { discard(); } // no kernel may outlive the buffers it writes
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return m_name; }
@@ -69,6 +85,7 @@ public:
   index_t chunk_size() const override { return index_t(1) << 22; }
 
   void prepare(const Problem& p) override {
+    discard();
     m_float.reset();
     m_double.reset();
     if (p.precision == Precision::Double) {
@@ -79,31 +96,77 @@ public:
   }
 
   Accumulator evaluate(IndexRange range) override {
-    if (m_double) return run(*m_double, range);
-    if (m_float) return run(*m_float, range);
-    throw std::logic_error("CudaEvaluator::evaluate before prepare");
+    if (m_in_flight != 0)
+      throw std::logic_error("CudaEvaluator::evaluate while submitted ranges are not collected");
+    submit(range);
+    return collect();
+  }
+
+  int pipeline_depth() const override { return kSlots; }
+
+  void submit(IndexRange range) override {
+    if (m_in_flight == kSlots)
+      throw std::logic_error("CudaEvaluator::submit: pipeline full (collect first)");
+    if (m_double) {
+      enqueue(*m_double, range);
+    } else if (m_float) {
+      enqueue(*m_float, range);
+    } else {
+      throw std::logic_error("CudaEvaluator::submit before prepare");
+    }
+    m_submit = (m_submit + 1) % kSlots;
+    ++m_in_flight;
+  }
+
+  Accumulator collect() override {
+    if (m_in_flight == 0) throw std::logic_error("CudaEvaluator::collect without a range");
+    const int k = m_collect;
+    m_collect = (m_collect + 1) % kSlots;
+    --m_in_flight;
+    if (m_slots[k].empty) return Accumulator{};
+    m_slots[k].done.synchronize(); // throws on a failed kernel
+    return m_host[static_cast<std::size_t>(k)];
+  }
+
+  void discard() noexcept override {
+    for (; m_in_flight > 0; --m_in_flight) {
+      const RangeSlot& slot = m_slots[m_collect];
+      m_collect = (m_collect + 1) % kSlots;
+      if (slot.empty) continue;
+      if (cudaEventSynchronize(slot.done.get()) != cudaSuccess)
+        static_cast<void>(cudaGetLastError()); // dropped anyway; the next call reports it
+    }
   }
 
 private:
-  template <class T>
-  void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& slot) {
-    m_width = eval_kernel_width<T>(p.c->network);
-    slot = std::make_unique<DeviceProblem<T>>(p, m_width, m_stream.get());
-    m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
-    m_partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
-  }
+  static constexpr int kSlots = 2;
 
   template <class T>
-  Accumulator run(const DeviceProblem<T>& dp, IndexRange range) {
-    Accumulator total;
-    if (range.size() == 0) return total;
+  void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& problem) {
+    m_width = eval_kernel_width<T>(p.c->network);
+    problem = std::make_unique<DeviceProblem<T>>(p, m_width, m_stream.get());
+    m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    for (RangeSlot& slot : m_slots)
+      slot.partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
+  }
+
+  /// Enqueues range @p range into slot m_submit: mesh kernel (after the slot's previous merge
+  /// has read its partials), then on the merge stream, after the mesh kernel, the merge and the
+  /// copy of the merged result into the slot's pinned host Accumulator.
+  template <class T>
+  void enqueue(const DeviceProblem<T>& dp, IndexRange range) {
+    RangeSlot& slot = m_slots[m_submit];
+    slot.empty = range.size() == 0;
+    if (slot.empty) return;
     const int grid = eval_block::grid_for_range(range.size(), m_grid);
-    cuda::launch_eval_mesh(dp.view, range, m_width, grid, m_partials.data(), m_stream.get());
-    const std::vector<Accumulator> partials =
-        m_partials.download(m_stream.get(), static_cast<std::size_t>(grid));
-    for (const Accumulator& p : partials)
-      total.merge(p); // block order, every run
-    return total;
+    slot.done.enqueue_wait(m_stream.get()); // the slot's last merge has read the partials
+    cuda::launch_eval_mesh(dp.view, range, m_width, grid, slot.partials.data(), m_stream.get());
+    slot.evaluated.record(m_stream.get());
+    slot.evaluated.enqueue_wait(m_merge_stream.get());
+    cuda::launch_merge_partials(slot.partials.data(), grid, slot.merged.data(),
+                                m_merge_stream.get());
+    slot.merged.download_to(&m_host[static_cast<std::size_t>(m_submit)], 1, m_merge_stream.get());
+    slot.done.record(m_merge_stream.get());
   }
 
   CurrentDevice m_current; // first: the members below live on its device
@@ -111,13 +174,54 @@ private:
   std::string m_name;
   int m_width = cuda::kNarrowWidth;
   int m_grid = 1;
-  cuda::CudaStream m_stream;
-  cuda::DeviceBuffer<Accumulator> m_partials;
+  cuda::CudaStream m_stream;                                         ///< mesh kernels
+  cuda::CudaStream m_merge_stream{cuda::CudaStream::HighPriority{}}; ///< merges, copies
+  RangeSlot m_slots[kSlots];
+  cuda::PinnedBuffer<Accumulator> m_host{static_cast<std::size_t>(kSlots)}; ///< merged results
+  int m_submit = 0, m_collect = 0, m_in_flight = 0;
   std::unique_ptr<DeviceProblem<float>> m_float;
   std::unique_ptr<DeviceProblem<double>> m_double;
 };
 
 } // namespace
+
+namespace cuda {
+
+LaunchTrace trace_eval_launch(const Problem& p, IndexRange range, int flush_tiles) {
+  const CurrentDevice dev;
+  const CudaStream stream;
+  LaunchTrace trace;
+  const auto run = [&](auto precision) {
+    using T = decltype(precision);
+    trace.width = eval_kernel_width<T>(p.c->network);
+    const DeviceProblem<T> dp(p, trace.width, stream.get());
+    const int grid =
+        eval_block::grid_for_range(range.size(), eval_mesh_grid<T>(trace.width, dev.index));
+    DeviceBuffer<Accumulator> parts(static_cast<std::size_t>(grid)), merged(1);
+    launch_eval_mesh(dp.view, range, trace.width, grid, parts.data(), stream.get(), flush_tiles);
+    launch_merge_partials(parts.data(), grid, merged.data(), stream.get());
+    trace.partials = parts.download(stream.get(), static_cast<std::size_t>(grid));
+    trace.merged = merged.download(stream.get(), 1)[0];
+  };
+  if (p.precision == Precision::Double) {
+    run(double{});
+  } else {
+    run(float{});
+  }
+  return trace;
+}
+
+Accumulator merge_on_device(const std::vector<Accumulator>& partials) {
+  const CurrentDevice dev;
+  const CudaStream stream;
+  const DeviceBuffer<Accumulator> parts(partials, stream.get());
+  DeviceBuffer<Accumulator> merged(1);
+  launch_merge_partials(parts.data(), static_cast<int>(partials.size()), merged.data(),
+                        stream.get());
+  return merged.download(stream.get(), 1)[0];
+}
+
+} // namespace cuda
 
 /// Declared in host/backends/evaluator_factory.cpp.
 std::unique_ptr<Evaluator> make_cuda_evaluator() {

@@ -1,10 +1,12 @@
 /// @file backend_emulated.cpp
 /// @brief The CUDA evaluator's kernel (math/eval_block.hpp) run on the host: the same buffer
-/// width, grid rule and per-block partials merged in block order as backend_cuda.cpp, so CPU
+/// width, grid rule and per-block partials merged in block order by the merge kernel's code
+/// (math/partials_merge.hpp) as backend_cuda.cpp, so CPU
 /// tests check the kernel's arithmetic, index partition and bins without a device. Slow (one
 /// emulated thread at a time): for tests.
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/eval_block.hpp"
+#include "spikemesh/math/partials_merge.hpp"
 
 #include "eval_kernel.hpp"
 
@@ -69,8 +71,8 @@ private:
     } else {
       eval_block::emulate_eval_grid<T, eval_block::kWideWidth>(v, range, grid, partials.data());
     }
-    for (const Accumulator& p : partials)
-      total.merge(p); // block order, as the CUDA evaluator
+    // The CUDA evaluator's device merge, on the host: block order (math/partials_merge.hpp).
+    partials::merge_in_block_order(partials.data(), grid, &total);
     return total;
   }
 

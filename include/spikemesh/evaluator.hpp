@@ -7,8 +7,10 @@
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/point_stats.hpp"
 
+#include <deque>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace spikemesh {
@@ -40,6 +42,26 @@ public:
   virtual Accumulator evaluate(IndexRange range) = 0;
   /// Points per fixed work chunk; chunk c covers [c * size, (c + 1) * size) of the linear index.
   virtual index_t chunk_size() const = 0;
+
+  /// Pipelined evaluation (run_mesh): submit() starts @p range; collect() returns the result
+  /// of the oldest submitted range not yet collected (results come back in submission order,
+  /// each exactly what evaluate() of its range gives); discard() waits for and drops every
+  /// submitted range's result. At most pipeline_depth() ranges may be submitted and not yet
+  /// collected; evaluate() is for when none is. The default evaluates in submit(): depth 1, the
+  /// same evaluate() calls in the same order as without a pipeline. The CUDA evaluator has
+  /// depth 2: the device computes range k + 1 while the host takes range k's result.
+  virtual int pipeline_depth() const { return 1; }
+  virtual void submit(IndexRange range) { m_results.push_back(evaluate(range)); }
+  virtual Accumulator collect() {
+    if (m_results.empty()) throw std::logic_error("Evaluator::collect without a submitted range");
+    const Accumulator a = m_results.front();
+    m_results.pop_front();
+    return a;
+  }
+  virtual void discard() noexcept { m_results.clear(); }
+
+private:
+  std::deque<Accumulator> m_results; ///< the default pipeline's finished results
 };
 
 /// The CPU backend (OpenMP). @p threads = 0 uses OpenMP's default.
