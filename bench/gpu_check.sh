@@ -34,16 +34,16 @@ date -u +%FT%TZ | tee -a "$out/gpu.txt"
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 export LD_LIBRARY_PATH="${SPIKEMESH_DEPS_PREFIX:-/tmp/spikemesh-deps}/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 
-# 1. Build for sm_90 and the GPU tests (CudaParity.*, CudaTest.*).
+# 1. Build for sm_90 and the GPU tests (CudaParity.*, CudaTest.*, DeviceStats.*).
 step build-and-test 330 env OUT="$out" SPIKEMESH_GPU_BUILD="$B" bash "$root/.gpu/build-and-test.sh"
 T=$B/tests/spikemesh_gpu_tests
 # 2. compute-sanitizer on the kernels' tests (filters: the tool is slow).
 step memcheck 90 "$sanitizer" --tool memcheck --error-exitcode 9 "$T" \
-  --gtest_filter='CudaParity.SubRanges*:CudaTest.Certify*:CudaTest.Landscape*:CudaTest.Sample*'
+  --gtest_filter='CudaParity.SubRanges*:CudaTest.Certify*:CudaTest.Landscape*:CudaTest.Sample*:DeviceStats.*'
 step racecheck 90 "$sanitizer" --tool racecheck --error-exitcode 9 "$T" \
-  --gtest_filter='CudaParity.SubRanges*:CudaTest.CertifyBounds*:CudaTest.LandscapeMatches*'
+  --gtest_filter='CudaParity.SubRanges*:CudaTest.CertifyBounds*:CudaTest.LandscapeMatches*:DeviceStats.FlushEveryTile*'
 step synccheck 45 "$sanitizer" --tool synccheck --error-exitcode 9 "$T" \
-  --gtest_filter='CudaParity.SubRanges*:CudaTest.CertifyBounds*'
+  --gtest_filter='CudaParity.SubRanges*:CudaTest.CertifyBounds*:DeviceStats.FlushEveryTile*'
 # 3. Speed: the evaluator timed with CUDA events, then the peers on the same GPU.
 step bench-cuda 90 "$B/bench/spikemesh_bench_cuda" --benchmark_out="$out/bench_cuda.json" \
   --benchmark_out_format=json
