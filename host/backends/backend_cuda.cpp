@@ -1,11 +1,14 @@
 /// @file backend_cuda.cpp
 /// @brief CudaEvaluator: uploads the packed network and training labels once, launches the mesh
 /// kernel per range, and merges the per-block partials on the host in block order (R8).
-/// Compiled by g++; device code lives in kernels/eval_mesh.cu.
+/// Networks whose layers are all dense with hidden widths 32 to 256 run on the fused dense
+/// kernel instead (dense_block::rows_for; same Accumulator bit for bit).
+/// Compiled by g++; device code lives in kernels/eval_mesh.cu and kernels/eval_dense.cu.
 #include "spikemesh/evaluator.hpp"
 
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "eval_dense.hpp"
 #include "eval_kernel.hpp"
 #include "eval_mesh.hpp"
 
@@ -89,7 +92,13 @@ private:
   void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& slot) {
     m_width = eval_kernel_width<T>(p.c->network);
     slot = std::make_unique<DeviceProblem<T>>(p, m_width, m_stream.get());
-    m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    m_dense_rows = dense_block::rows_for(slot->packed.view()); // host view: 0 = mesh kernel
+    if (m_dense_rows != 0) {
+      m_dense_smem = dense_block::smem_bytes(slot->packed.view(), m_dense_rows);
+      m_grid = cuda::eval_dense_grid<T>(m_dense_rows, m_dense_smem, m_device);
+    } else {
+      m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    }
     m_partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
   }
 
@@ -98,7 +107,12 @@ private:
     Accumulator total;
     if (range.size() == 0) return total;
     const int grid = eval_block::grid_for_range(range.size(), m_grid);
-    cuda::launch_eval_mesh(dp.view, range, m_width, grid, m_partials.data(), m_stream.get());
+    if (m_dense_rows != 0) {
+      cuda::launch_eval_dense(dp.view, range, m_dense_rows, m_dense_smem, grid, m_partials.data(),
+                              m_stream.get());
+    } else {
+      cuda::launch_eval_mesh(dp.view, range, m_width, grid, m_partials.data(), m_stream.get());
+    }
     const std::vector<Accumulator> partials =
         m_partials.download(m_stream.get(), static_cast<std::size_t>(grid));
     for (const Accumulator& p : partials)
@@ -111,6 +125,8 @@ private:
   std::string m_name;
   int m_width = cuda::kNarrowWidth;
   int m_grid = 1;
+  int m_dense_rows = 0;         ///< dense_block::rows_for() of the network; 0: the mesh kernel
+  std::size_t m_dense_smem = 0; ///< its dynamic shared memory per block
   cuda::CudaStream m_stream;
   cuda::DeviceBuffer<Accumulator> m_partials;
   std::unique_ptr<DeviceProblem<float>> m_float;
