@@ -1,13 +1,15 @@
 /// @file line_counts.cpp
-/// @brief The static performance model's source-line profile: runs the mesh kernel's own
-/// per-warp code (math/eval_block.hpp, the same header the CUDA kernel compiles) on the host's
-/// lockstep warp emulator for one benchmark case, over a coarse mesh of the whole box, as one
-/// block of eval_block::kThreads threads. Built with --coverage, so gcov then tells how often each
+/// @brief The static performance model's source-line profile: runs the kernel's own per-warp or
+/// per-block code (math/eval_block.hpp for the mesh kernel; math/dense_block.hpp for the fused
+/// dense kernel, which the CUDA evaluator takes for the dense-W cases; the same headers the
+/// CUDA kernels compile) on the host's lockstep warp and block emulators for one benchmark
+/// case, over a coarse mesh of the whole box, as one block of eval_block::kThreads threads. Built with --coverage, so gcov then tells how often each
 /// line of the shared headers ran; bench/perf_model/perf_model.py divides by the points evaluated
-/// and weights the kernel's SASS with it. Prints one JSON object (case, precision, width,
-/// points, FMAs the network executes per point).
+/// and weights the kernel's SASS with it. Prints one JSON object (case, precision, kernel,
+/// points, FMAs the network executes per point, the kernel instantiation profiled).
 ///   spikemesh_perf_line_counts CASE float|double [POINTS]
 ///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), dense-W (2-W-W-W-1 ReLU, W = 32..256)
+#include "spikemesh/math/dense_block.hpp"
 #include "spikemesh/math/eval_block.hpp"
 
 #include "bench_common.hpp"
@@ -18,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -40,8 +43,18 @@ void run_block(const EvalView<T>& v, IndexRange range) {
     throw std::logic_error("points lost");
 }
 
+/// One block of the fused dense kernel over the whole range.
+template <class T, int MO>
+void run_dense_block(const EvalView<T>& v, IndexRange range) {
+  Accumulator out;
+  dense_block::emulate_dense_grid<T, MO>(v, range, 1, &out);
+  if (out.scalar.points != static_cast<std::uint64_t>(range.size()))
+    throw std::logic_error("points lost");
+}
+
+/// Profiles the kernel the CUDA evaluator runs the case with; returns its name.
 template <class T>
-int run(const Case& c, double points, index_t* evaluated) {
+std::string run(const Case& c, double points, index_t* evaluated) {
   MeshSpec mesh;
   mesh.dim = c.network.in_dim;
   mesh.points_per_axis = {points_per_axis_for(points, mesh.dim)};
@@ -53,13 +66,21 @@ int run(const Case& c, double points, index_t* evaluated) {
   v.truth = truth_view(c);
   v.stats = default_stats_config(c);
   const IndexRange range{0, v.mesh.total};
+  *evaluated = v.mesh.total;
+  const std::string t = std::is_same_v<T, float> ? "float" : "double";
+  const int rows = dense_block::rows_for(v.net); // as backend_cuda.cpp chooses
+  if (rows == dense_block::kRowsWide) {
+    run_dense_block<T, dense_block::kRowsWide>(v, range);
+  } else if (rows == dense_block::kRowsNarrow) {
+    run_dense_block<T, dense_block::kRowsNarrow>(v, range);
+  }
+  if (rows != 0) return "eval_dense_kernel<" + t + ", " + std::to_string(rows) + ">";
   if (width == eval_block::kNarrowWidth) {
     run_block<T, eval_block::kNarrowWidth>(v, range);
   } else {
     run_block<T, eval_block::kWideWidth>(v, range);
   }
-  *evaluated = v.mesh.total;
-  return width;
+  return "eval_mesh_kernel<" + t + ", " + std::to_string(width) + ">";
 }
 
 } // namespace
@@ -74,18 +95,18 @@ int main(int argc, char** argv) {
     const double points = argc > 3 ? std::atof(argv[3]) : dense ? 3.3e4 : 1.3e5;
     const Case c = case_named(name);
     index_t evaluated = 0;
-    int width = 0;
+    std::string kernel;
     if (prec == "float") {
-      width = run<float>(c, points, &evaluated);
+      kernel = run<float>(c, points, &evaluated);
     } else if (prec == "double") {
-      width = run<double>(c, points, &evaluated);
+      kernel = run<double>(c, points, &evaluated);
     } else {
       throw std::invalid_argument("precision must be float or double");
     }
-    std::printf("{\"case\": \"%s\", \"precision\": \"%s\", \"width\": %d, \"points\": %llu, "
-                "\"flops_per_point\": %.1f}\n",
-                name.c_str(), prec.c_str(), width, static_cast<unsigned long long>(evaluated),
-                c.network.flops_per_point());
+    std::printf("{\"case\": \"%s\", \"precision\": \"%s\", \"kernel\": \"%s\", "
+                "\"points\": %llu, \"flops_per_point\": %.1f}\n",
+                name.c_str(), prec.c_str(), kernel.c_str(),
+                static_cast<unsigned long long>(evaluated), c.network.flops_per_point());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "spikemesh_perf_line_counts: %s\n", e.what());

@@ -51,6 +51,7 @@ CASES = ["c1-d2", "c1-d6", "c1-d10", "dense-32", "dense-64", "dense-128", "dense
 PRECISIONS = ["float", "double"]
 KERNELS = {  # .cu file -> extra nvcc flags, as kernels/CMakeLists.txt compiles it
     "eval_mesh.cu": [],
+    "eval_dense.cu": [],
     "landscape_loss.cu": [],
     "certify_boxes.cu": [],
 }
@@ -63,7 +64,13 @@ MESH_KERNEL = "eval_mesh_kernel"
 # so the device intrinsics there count once per execution of their (scaled) call site.
 WARP_SIZE = 32
 UNIFORM_MARK = re.compile(r"//.*\bwarp-uniform\b")
-EMULATOR_FILES = ("include/spikemesh/math/warp.hpp",)
+# The block emulator (math/block.hpp) runs a phase for each of a block's threads, as the
+# device does, but a block-uniform statement (the dense kernel's loops over rounds, steps,
+# layers, output passes and input chunks) once per block, where all BLOCK_THREADS threads of
+# the device issue it: lines marked `// block-uniform` are scaled by BLOCK_THREADS.
+BLOCK_THREADS = 128
+BLOCK_UNIFORM_MARK = re.compile(r"//.*\bblock-uniform\b")
+EMULATOR_FILES = ("include/spikemesh/math/warp.hpp", "include/spikemesh/math/block.hpp")
 
 
 def die(msg):
@@ -135,18 +142,21 @@ def line_counts(report, objdir, emulator_files=EMULATOR_FILES):
         if path in emulator:
             continue
         uniform = uniform_lines(path)
+        block_uniform = uniform_lines(path, BLOCK_UNIFORM_MARK)
         for ln in f["lines"]:
             key = (path, ln["line_number"])
-            n = ln["count"] * (WARP_SIZE if ln["line_number"] in uniform else 1)
+            scale = (BLOCK_THREADS if ln["line_number"] in block_uniform else
+                     WARP_SIZE if ln["line_number"] in uniform else 1)
+            n = ln["count"] * scale
             counts[key] = counts.get(key, 0) + n
     return counts
 
 
-def uniform_lines(path):
-    """Line numbers of @p path marked `// warp-uniform` (see UNIFORM_MARK)."""
+def uniform_lines(path, mark=UNIFORM_MARK):
+    """Line numbers of @p path marked `// warp-uniform` (see UNIFORM_MARK), or @p mark."""
     try:
         with open(path) as f:
-            return {n for n, text in enumerate(f, start=1) if UNIFORM_MARK.search(text)}
+            return {n for n, text in enumerate(f, start=1) if mark.search(text)}
     except OSError:
         return set()
 
@@ -334,7 +344,9 @@ def predict(kernels, build):
         for prec in PRECISIONS:
             meta, per_point = line_profile(build, case, prec)
             t = "float" if prec == "float" else "double"
-            name = f"{MESH_KERNEL}<{t}, {meta['width']}>"
+            # The kernel the CUDA evaluator runs the case with (the fused dense kernel for
+            # the dense-W cases), as the profile program reports it.
+            name = meta.get("kernel") or f"{MESH_KERNEL}<{t}, {meta['width']}>"
             if name not in kernels:
                 die(f"no SASS for {name} (have {sorted(kernels)})")
             fn = kernels[name]["function"]

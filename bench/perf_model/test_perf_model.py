@@ -176,5 +176,26 @@ class WarpUniformLines(unittest.TestCase):
             self.assertEqual(c[(real, 3)], 128)
             self.assertNotIn((os.path.realpath(emu), 1), c)
 
+    def test_block_uniform_lines_scaled_by_the_block(self):
+        """The dense kernel's block emulator runs a phase once per thread, block-uniform lines
+        (loops over steps, layers, chunks) once per block: those are scaled by 128."""
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "dense_block.hpp")
+            with open(src, "w") as f:
+                f.write("void g() {\n"
+                        "  for (;;) { // block-uniform\n"
+                        "    thread();\n"
+                        "  }\n")
+            report = {"current_working_directory": d, "files": [
+                {"file": "dense_block.hpp", "lines": [{"line_number": 2, "count": 3},
+                                                      {"line_number": 3, "count": 384}]}]}
+            c = pm.line_counts(report, d, emulator_files=())
+            real = os.path.realpath(src)
+            self.assertEqual(c[(real, 2)], 3 * pm.BLOCK_THREADS)
+            self.assertEqual(pm.BLOCK_THREADS, 128)
+            self.assertEqual(c[(real, 3)], 384)
+
+
 if __name__ == "__main__":
     unittest.main()

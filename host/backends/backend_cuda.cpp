@@ -1,15 +1,19 @@
 /// @file backend_cuda.cpp
 /// @brief CudaEvaluator: uploads the packed network and training labels once; per range it
-/// launches the mesh kernel, then the merge kernel, which folds the per-block partials in block
-/// order on the device (math/partials_merge.hpp: bit for bit the host's block-order merge), and
-/// copies the one merged Accumulator into pinned host memory (R8). Two ranges can be in flight
-/// (pipeline_depth() 2): the mesh kernels run on one stream back to back, each range's merge
-/// and copy on a second, high-priority stream, so the merge of range k and the host's collect
-/// overlap the mesh kernel of range k + 1. Compiled by g++; device code in kernels/eval_mesh.cu.
+/// launches the mesh kernel (or, for networks whose layers are all dense with hidden widths 32 to
+/// 256, the fused dense kernel: dense_block::rows_for, same Accumulator bit for bit), then the
+/// merge kernel, which folds the per-block partials in block order on the device
+/// (math/partials_merge.hpp: bit for bit the host's block-order merge), and copies the one merged
+/// Accumulator into pinned host memory (R8). Two ranges can be in flight (pipeline_depth() 2):
+/// the evaluation kernels run on one stream back to back, each range's merge and copy on a
+/// second, high-priority stream, so the merge of range k and the host's collect overlap the
+/// kernel of range k + 1. Compiled by g++; device code in kernels/eval_mesh.cu and
+/// kernels/eval_dense.cu.
 #include "spikemesh/evaluator.hpp"
 
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
+#include "eval_dense.hpp"
 #include "eval_kernel.hpp"
 #include "eval_mesh.hpp"
 #include "launch_trace.hpp"
@@ -145,7 +149,13 @@ private:
   void prepare_as(const Problem& p, std::unique_ptr<DeviceProblem<T>>& problem) {
     m_width = eval_kernel_width<T>(p.c->network);
     problem = std::make_unique<DeviceProblem<T>>(p, m_width, m_stream.get());
-    m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    m_dense_rows = dense_block::rows_for(problem->packed.view()); // host view: 0 = mesh kernel
+    if (m_dense_rows != 0) {
+      m_dense_smem = dense_block::smem_bytes(problem->packed.view(), m_dense_rows);
+      m_grid = cuda::eval_dense_grid<T>(m_dense_rows, m_dense_smem, m_device);
+    } else {
+      m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+    }
     for (RangeSlot& slot : m_slots)
       slot.partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
   }
@@ -160,7 +170,12 @@ private:
     if (slot.empty) return;
     const int grid = eval_block::grid_for_range(range.size(), m_grid);
     slot.done.enqueue_wait(m_stream.get()); // the slot's last merge has read the partials
-    cuda::launch_eval_mesh(dp.view, range, m_width, grid, slot.partials.data(), m_stream.get());
+    if (m_dense_rows != 0) {
+      cuda::launch_eval_dense(dp.view, range, m_dense_rows, m_dense_smem, grid,
+                              slot.partials.data(), m_stream.get());
+    } else {
+      cuda::launch_eval_mesh(dp.view, range, m_width, grid, slot.partials.data(), m_stream.get());
+    }
     slot.evaluated.record(m_stream.get());
     slot.evaluated.enqueue_wait(m_merge_stream.get());
     cuda::launch_merge_partials(slot.partials.data(), grid, slot.merged.data(),
@@ -174,7 +189,9 @@ private:
   std::string m_name;
   int m_width = cuda::kNarrowWidth;
   int m_grid = 1;
-  cuda::CudaStream m_stream;                                         ///< mesh kernels
+  int m_dense_rows = 0;         ///< dense_block::rows_for() of the network; 0: the mesh kernel
+  std::size_t m_dense_smem = 0; ///< its dynamic shared memory per block
+  cuda::CudaStream m_stream;    ///< evaluation kernels
   cuda::CudaStream m_merge_stream{cuda::CudaStream::HighPriority{}}; ///< merges, copies
   RangeSlot m_slots[kSlots];
   cuda::PinnedBuffer<Accumulator> m_host{static_cast<std::size_t>(kSlots)}; ///< merged results

@@ -1,10 +1,12 @@
 /// @file backend_emulated.cpp
-/// @brief The CUDA evaluator's kernel (math/eval_block.hpp) run on the host: the same buffer
-/// width, grid rule and per-block partials merged in block order by the merge kernel's code
-/// (math/partials_merge.hpp) as backend_cuda.cpp, so CPU
-/// tests check the kernel's arithmetic, index partition and bins without a device. Slow (one
-/// emulated thread at a time): for tests.
+/// @brief The CUDA evaluator's kernels (math/eval_block.hpp, and math/dense_block.hpp for the
+/// dense MLPs backend_cuda.cpp sends to the fused dense kernel) run on the host: the same buffer
+/// width, kernel choice, grid rule and per-block partials merged in block order by the merge
+/// kernel's code (math/partials_merge.hpp) as backend_cuda.cpp, so CPU tests check the kernels'
+/// arithmetic, index partition and bins without a device. Slow (one emulated thread at a time):
+/// for tests.
 #include "spikemesh/evaluator.hpp"
+#include "spikemesh/math/dense_block.hpp"
 #include "spikemesh/math/eval_block.hpp"
 #include "spikemesh/math/partials_merge.hpp"
 
@@ -66,7 +68,12 @@ private:
     if (range.size() == 0) return total;
     const int grid = eval_block::grid_for_range(range.size(), m_full_grid);
     std::vector<Accumulator> partials(static_cast<std::size_t>(grid));
-    if (m_width == eval_block::kNarrowWidth) {
+    const int rows = dense_block::rows_for(v.net); // as backend_cuda.cpp chooses
+    if (rows == dense_block::kRowsWide) {
+      dense_block::emulate_dense_grid<T, dense_block::kRowsWide>(v, range, grid, partials.data());
+    } else if (rows == dense_block::kRowsNarrow) {
+      dense_block::emulate_dense_grid<T, dense_block::kRowsNarrow>(v, range, grid, partials.data());
+    } else if (m_width == eval_block::kNarrowWidth) {
       eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, range, grid, partials.data());
     } else {
       eval_block::emulate_eval_grid<T, eval_block::kWideWidth>(v, range, grid, partials.data());

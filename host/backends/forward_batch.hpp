@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spikemesh/math/activation.hpp"
+#include "spikemesh/math/fma.hpp"
 #include "spikemesh/math/network_view.hpp"
 
 #include <limits>
@@ -52,7 +53,8 @@ sparse_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int 
   }
 }
 
-/// z[b] = bias[r] + sum_j W[j][r] in[j][b] for dense row @p r (transposed storage).
+/// z[b] = bias[r] + sum_j W[j][r] in[j][b] for dense row @p r (transposed storage), one fused
+/// multiply-add per term as dense_row.
 template <class T, int B>
 __attribute__((always_inline)) inline void
 dense_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int r, T* z) {
@@ -63,18 +65,19 @@ dense_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int r
     const T w = net.params[L.w_off + static_cast<std::int64_t>(j) * L.out + r];
     const T* src = in + static_cast<std::int64_t>(j) * B;
     for (int b = 0; b < B; ++b)
-      z[b] += w * src[b];
+      z[b] = fma_rn(w, src[b], z[b]);
   }
 }
 
-/// out[k][b] += W^T[j][k] * a[b] for k < L.out: one input's contribution to a dense layer.
+/// out[k][b] = fma(W^T[j][k], a[b], out[k][b]) for k < L.out: one input's contribution to a
+/// dense layer (fused, as dense_layer).
 template <class T, int B>
 __attribute__((always_inline)) inline void axpy_tile(const T* w, int outs, const T* a, T* out) {
   for (int k = 0; k < outs; ++k) {
     const T wk = w[k];
     T* o = out + static_cast<std::int64_t>(k) * B;
     for (int b = 0; b < B; ++b)
-      o[b] += wk * a[b];
+      o[b] = fma_rn(wk, a[b], o[b]);
   }
 }
 

@@ -154,6 +154,18 @@ inline void parity_random_networks(const EvaluatorFactory& make) {
   }
 }
 
+/// Dense MLPs of hidden widths 32 to 256 (the CUDA evaluator's fused dense kernel): ReLU,
+/// odd widths with sigmoid, both precisions, a range that is not a block multiple.
+inline void parity_dense_mlps(const EvaluatorFactory& make) {
+  Case c = build_case(CaseParams{});
+  const MeshView m = mesh(2, 129);
+  c.network = random_network(4, 2, {128, 128, 128}, Activation::ReLU);
+  expect_parity(make, c, m, {0, m.total}, Precision::Float);
+  expect_parity(make, c, m, {3, m.total - 7}, Precision::Double);
+  c.network = random_network(5, 2, {40, 70}, Activation::Sigmoid);
+  expect_parity(make, c, m, {11, m.total}, Precision::Float);
+}
+
 /// One point, a range that is not a block multiple, a range across 2^22, indices above 2^40.
 inline void parity_sub_ranges(const EvaluatorFactory& make) {
   const Case c = build_case(CaseParams{});
@@ -199,6 +211,9 @@ inline void parity_driver_run(const EvaluatorFactory& make) {
   }                                                                                                \
   TEST_F(Suite, RandomNetworks) {                                                                  \
     ::spikemesh::testing::parity_random_networks(make);                                            \
+  }                                                                                                \
+  TEST_F(Suite, DenseMlps) {                                                                       \
+    ::spikemesh::testing::parity_dense_mlps(make);                                                 \
   }                                                                                                \
   TEST_F(Suite, SubRangesRaggedSizesAndHugeIndices) {                                              \
     ::spikemesh::testing::parity_sub_ranges(make);                                                 \

@@ -3,11 +3,15 @@
 ///
 /// Summation order is fixed and identical whether a layer is buffered or streamed: every
 /// pre-activation is bias first, then inputs in ascending index order. So the choice of
-/// buffer width (which differs between backends) never changes a result.
+/// buffer width (which differs between backends) never changes a result. Dense layers (and the
+/// dense layer a streamed layer folds into) accumulate with fused multiply-adds, z = fma(w, a,
+/// z), one rounding per term (math/fma.hpp), as the GPU's block GEMM does
+/// (math/dense_block.hpp); sparse rows multiply and add, two roundings per term.
 #pragma once
 
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/activation.hpp"
+#include "spikemesh/math/fma.hpp"
 #include "spikemesh/math/network_view.hpp"
 
 namespace spikemesh {
@@ -31,13 +35,14 @@ SM_HOST_DEVICE T dense_row(const NetworkView<T>& net, const LayerDesc& L, const 
   const T* w = net.params + L.w_off + r;
   T z = net.params[L.b_off + r];
   for (int j = 0; j < L.in; ++j) {
-    if (in[j] != T(0)) z += w[static_cast<std::int64_t>(j) * L.out] * in[j];
+    if (in[j] != T(0)) z = fma_rn(w[static_cast<std::int64_t>(j) * L.out], in[j], z);
   }
   return z;
 }
 
-/// Whole dense layer: out = bias, then out += W^T[j] * in[j] for each input j (axpy form, so
-/// each output is its own chain and the inner loop vectorises without reassociation).
+/// Whole dense layer: out = bias, then out = fma(W^T[j], in[j], out) for each input j (axpy
+/// form, so each output is its own chain and the inner loop vectorises without reassociation).
+/// Skipping an exact-zero input changes at most the sign of a zero: fma(w, 0, z) == z.
 template <class T>
 SM_HOST_DEVICE void dense_layer(const NetworkView<T>& net, const LayerDesc& L, const T* in,
                                 T* out) {
@@ -49,7 +54,7 @@ SM_HOST_DEVICE void dense_layer(const NetworkView<T>& net, const LayerDesc& L, c
     if (a == T(0)) continue; // exact: weights are finite (validated on load)
     const T* w = net.params + L.w_off + static_cast<std::int64_t>(j) * L.out;
     for (int k = 0; k < L.out; ++k)
-      out[k] += w[k] * a;
+      out[k] = fma_rn(w[k], a, out[k]);
   }
 }
 
@@ -77,7 +82,7 @@ SM_HOST_DEVICE T forward(const NetworkView<T>& net, const T* x, T* buf_a, T* buf
         if (a == T(0)) continue;
         const T* w = net.params + N.w_off + static_cast<std::int64_t>(r) * N.out;
         for (int k = 0; k < N.out; ++k)
-          out[k] += w[k] * a;
+          out[k] = fma_rn(w[k], a, out[k]);
       }
       const T alpha_n = static_cast<T>(N.alpha);
       for (int k = 0; k < N.out; ++k)
