@@ -123,7 +123,7 @@ void expect_tile_equals_scalar(const Network& net, std::uint64_t seed) {
         xs[static_cast<std::size_t>(k * B + p)] = pts.back()[static_cast<std::size_t>(k)];
     }
     T f[B];
-    std::vector<T> ranges(2 * static_cast<std::size_t>(std::max(v.buffer_width, net.in_dim)));
+    std::vector<T> ranges(3 * static_cast<std::size_t>(std::max(v.buffer_width, net.in_dim)));
     cpu::forward_tile<T, B>(v, xs.data(), ta.data(), tb.data(), ranges.data(), f);
     for (int p = 0; p < B; ++p) {
       EXPECT_EQ(f[p], forward(v, pts[static_cast<std::size_t>(p)].data(), a.data(), b.data()))

@@ -11,13 +11,19 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 namespace spikemesh {
 namespace {
 
-constexpr int kTile = 32; ///< points per tile (measured: 16 -> 32 gives 1.2-1.5x, 64 ~ same)
+constexpr int kStatBlock = 32; ///< points per statistics block (add_block): fixes the sums' order
+constexpr int kTile = 32;      ///< forward tile when axis 0 is short (rows wrap inside a tile)
+constexpr int kLongTile = 128; ///< forward tile when axis 0 is long: per-tile work (ranges,
+                               ///< silence tests) spread over 4x more points
+constexpr index_t kLongAxis = 1024; ///< axis-0 length from which kLongTile is used
 
 template <class T>
 struct CpuState {
@@ -26,49 +32,407 @@ struct CpuState {
     view.mesh = p.mesh;
     view.truth = truth;
     view.stats = p.stats;
+    for (int l = 0; l < view.net.n_layers; ++l) {
+      plans.push_back(cpu::make_silence_plan(view.net, l));
+      work = std::max(work, cpu::silence_work_size(plans.back()));
+      rows = std::max(rows, static_cast<std::size_t>(plans.back().rows));
+    }
   }
   PackedNetwork<T> packed;
   TruthView truth;
   EvalView<T> view;
+  std::vector<cpu::SilencePlan<T>> plans; ///< per layer (rows = 0: tested row by row)
+  std::size_t work = 0, rows = 0;         ///< work space the plans' tests need per thread
+};
+
+/// A chunk's histogram counts and per-bin error maxima, kept in 4 interleaved copies (point b
+/// in copy b % 4) so that neighbouring points in one bin do not wait on each other; merged into
+/// the chunk's BinStats at its end. Counts are exact integers and the maxima are of values
+/// >= +0 (never NaN: finite points only), so neither depends on the order: same bits.
+struct LocalBins {
+  std::uint64_t f[4][kFBins];
+  std::uint64_t d[4][kDistBins];
+  double dmax[4][kDistBins];
+
+  void clear() { *this = LocalBins{}; }
+  void merge_into(BinStats& bs) const {
+    for (int i = 0; i < kFBins; ++i)
+      bs.f_counts[i] += f[0][i] + f[1][i] + f[2][i] + f[3][i];
+    for (int i = 0; i < kDistBins; ++i) {
+      bs.dist_counts[i] += d[0][i] + d[1][i] + d[2][i] + d[3][i];
+      for (int c = 0; c < 4; ++c)
+        bs.dist_err_max[i] = dmax[c][i] > bs.dist_err_max[i] ? dmax[c][i] : bs.dist_err_max[i];
+    }
+  }
 };
 
 /// Per-thread scratch: a tile of points and the two ping-pong tile buffers.
 template <class T>
 struct Scratch {
-  explicit Scratch(int width)
-      : x(static_cast<std::size_t>(kMaxDim) * kTile), a(static_cast<std::size_t>(width) * kTile),
-        b(a.size()), ranges(2 * static_cast<std::size_t>(std::max(width, kMaxDim))) {}
+  Scratch(const CpuState<T>& st)
+      : x(static_cast<std::size_t>(kMaxDim) * kLongTile),
+        a(static_cast<std::size_t>(st.view.net.buffer_width) * kLongTile), b(a.size()),
+        ranges(3 * static_cast<std::size_t>(std::max(st.view.net.buffer_width, kMaxDim))),
+        work(st.work), active(st.rows) {
+    plans.layer = st.plans.data();
+    plans.work = work.data();
+    plans.active = active.data();
+  }
   std::vector<T> x, a, b;
-  std::vector<T> ranges; ///< per-input min/max over a tile (silent-row skipping)
+  std::vector<T> ranges; ///< per-input min/max/magnitude over a tile (silent-row skipping)
+  std::vector<T> work;   ///< the silence plans' work space
+  std::vector<std::int32_t> active;
+  cpu::TilePlans<T> plans;
+  LocalBins bins;
 };
 
-/// Reduces [first, last) into @p acc, in index order.
-template <class T>
+/// Fills the tile x[a][b] (stride B) with the points from the cursor's and advances it by @p n.
+/// When the whole tile lies in one row of axis 0, axis 0 is written directly and the other axes
+/// broadcast; otherwise point by point (padding lanes hold the point after the last). Either
+/// way every coordinate is mesh_coordinate()'s, bit for bit.
+template <class T, int B>
+__attribute__((always_inline)) inline void fill_tile(const MeshView& m, MeshCursor<T>& cur, int n,
+                                                     T* x) {
+  const int d = m.dim;
+  const index_t k0 = cur.k[0];
+  if (n == B && k0 + B <= m.points_per_axis[0]) {
+    for (int b = 0; b < B; ++b)
+      x[b] = static_cast<T>(mesh_coordinate(m, 0, k0 + b));
+    for (int a = 1; a < d; ++a) {
+      const T xa = cur.x[a];
+      for (int b = 0; b < B; ++b)
+        x[a * B + b] = xa;
+    }
+    cur.k[0] = k0 + B - 1;
+    cur.x[0] = x[B - 1];
+    cur.next(m);
+    return;
+  }
+  for (int b = 0; b < B; ++b) {
+    for (int a = 0; a < d; ++a)
+      x[a * B + b] = cur.x[a];
+    if (b < n) cur.next(m); // padding lanes hold the next point; ignored
+  }
+}
+
+/// 4 doubles (GCC vector extension: element-wise IEEE operations, no contraction). The helpers
+/// below pass them by reference: a 32-byte vector by value would change the ABI without AVX.
+typedef double VD __attribute__((vector_size(32)));
+typedef std::int64_t VL __attribute__((vector_size(32)));
+typedef std::int32_t VI __attribute__((vector_size(16)));
+typedef float VF __attribute__((vector_size(16)));
+
+__attribute__((always_inline)) inline void splat(VD& v, double s) {
+  v = VD{s, s, s, s};
+}
+
+/// v = x[0..4) widened to double.
+__attribute__((always_inline)) inline void load4(VD& v, const float* x) {
+  VF f;
+  __builtin_memcpy(&f, x, sizeof f);
+  v = __builtin_convertvector(f, VD);
+}
+__attribute__((always_inline)) inline void load4(VD& v, const double* x) {
+  __builtin_memcpy(&v, x, sizeof v);
+}
+
+/// v = |v| bit for bit as std::fabs (the sign bit cleared).
+__attribute__((always_inline)) inline void vabs(VD& v) {
+  const VL mask = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+  v = reinterpret_cast<VD>(reinterpret_cast<VL>(v) & mask);
+}
+
+/// v = std::floor(v) for |v| < 2^31: the truncation, minus 1 where it lies above v (both exact).
+__attribute__((always_inline)) inline void floor_small(VD& v) {
+  const VD t = __builtin_convertvector(__builtin_convertvector(v, VI), VD);
+  VD one;
+  splat(one, 1.0);
+  v = t > v ? t - one : t;
+}
+
+/// bin[b] = s.scaled_bin(v[b]) for kStatBlock values: the value is clamped to [-1, bins] before
+/// the floor (no bin changes: below 0 is bin 0, from bins on the last bin; NaN stays NaN).
+__attribute__((always_inline)) inline void scaled_bins(const BinScales& s, const double* v,
+                                                       int* bin) {
+  VD lo, scale, m1, nb;
+  splat(lo, s.lo);
+  splat(scale, s.scale);
+  splat(m1, -1.0);
+  splat(nb, static_cast<double>(s.bins));
+  for (int c = 0; c < kStatBlock; c += 4) {
+    VD u;
+    load4(u, v + c);
+    u = (u - lo) * scale;
+    u = u < m1 ? m1 : (u > nb ? nb : u);
+    floor_small(u);
+    for (int k = 0; k < 4; ++k) {
+      const double tk = u[k];
+      bin[c + k] = !(tk >= 0.0) ? 0 : (tk >= s.bins ? s.bins - 1 : static_cast<int>(tk));
+    }
+  }
+}
+
+/// Bits of the exponent field of @p v.
+inline int exponent_bits(double v) {
+  std::uint64_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return static_cast<int>((u >> 52) & 0x7ff);
+}
+
+/// n additions of 1.0 to @p s (CompensatedSum::add) in closed form where each of them is exact:
+/// s.sum >= 0 an integer multiple of its ulp <= 1, and s.sum + n in the same binade (or s.sum
+/// = 0 and n < 2^53). Each step's TwoSum error is then +0 and comp (never -0) keeps its bits.
+/// Returns false, changing nothing, otherwise.
+inline bool add_ones_exactly(CompensatedSum& s, std::uint64_t n) {
+  const double top = s.sum + static_cast<double>(n);
+  if (!(s.sum >= 0.0) || n >= (std::uint64_t(1) << 52)) return false;
+  if (s.sum == 0.0) {
+    s.sum = static_cast<double>(n);
+    return true;
+  }
+  const int e0 = exponent_bits(s.sum);
+  // Same binade, and ulp(sum) = 2^(e0 - 1075) <= 1 (biased exponent e0 <= 1075).
+  if (e0 != exponent_bits(top) || e0 > 1075 || e0 == 0) return false;
+  s.sum = top;
+  return true;
+}
+
+/// Adds points [b0, b0 + n) of a tile (x with stride B, values f) to @p acc: the result of
+///   for b: s[b] = sample_at(v, x_b, f[b]); acc.bins.add(s[b], h);  then acc.scalar.add_block(s, n)
+/// bit for bit (the reference loop in tests/test_cpu_backend.cpp). The per-point terms (truth,
+/// distance, bins, |f - truth|) are computed across the block first (they vectorise); then the
+/// order-dependent parts follow in point order with the operations of BinStats::add and
+/// RunSums::add. Non-finite points contribute +0 to the run's sums (which start at +0 and so
+/// never become -0: adding +0 changes no bit), +-inf to the extrema and nothing to counts and
+/// bins. A block where f = 0 at every point (most blocks of a spike network) takes a shorter
+/// path with the same result: see the comments there.
+template <class T, int B>
+__attribute__((always_inline)) inline void
+add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, const HistScales& h,
+                Accumulator& acc, LocalBins& lb) {
+  const TruthView& t = v.truth;
+  const int d = v.mesh.dim;
+  const double tau = v.stats.tau;
+  double fv[kStatBlock], truth[kStatBlock], dist[kStatBlock], err[kStatBlock];
+  int fbin[kStatBlock], dbin[kStatBlock];
+  bool fin[kStatBlock];
+  ScalarStats& sc = acc.scalar;
+  BinStats& bs = acc.bins;
+  if (t.grid) {
+    // nearest_training_point's grid branch for all kStatBlock lanes (lanes past n hold valid
+    // points of the tile), 4 points per vector; the index is carried in double (integers below
+    // count < 2^53: exact).
+    double idx[kStatBlock];
+    const T* xb = x + b0;
+    VD inv_h, half, hh, zero, tn, top, m1;
+    splat(inv_h, t.inv_h);
+    splat(half, 0.5);
+    splat(hh, t.h);
+    splat(zero, 0.0);
+    splat(tn, static_cast<double>(t.n));
+    splat(top, static_cast<double>(t.n - 1));
+    splat(m1, -1.0);
+    for (int c = 0; c < kStatBlock; c += 4) {
+      VD id = zero, ds = zero;
+      for (int k = 0; k < t.dim; ++k) {
+        VD xd;
+        load4(xd, xb + k * B + c);
+        VD i = xd * inv_h + half;
+        i = i < m1 ? m1 : (i > tn ? tn : i); // floor() clamped to [0, n - 1] is unchanged
+        floor_small(i);
+        i = i < zero ? zero : (i > top ? top : i);
+        id = id * tn + i;
+        VD e = xd - i * hh;
+        vabs(e);
+        ds += e;
+      }
+      __builtin_memcpy(idx + c, &id, sizeof id);
+      __builtin_memcpy(dist + c, &ds, sizeof ds);
+    }
+    if (t.task == Task::Classify) {
+      for (int b = 0; b < n; ++b)
+        truth[b] = t.y[static_cast<index_t>(idx[b])];
+    }
+  }
+  if (!t.grid) {
+    for (int b = n; b < kStatBlock; ++b)
+      dist[b] = 0.0; // lanes past n: binned, never used
+  }
+  if (!t.grid || t.task != Task::Classify) {
+    T xp[kMaxDim];
+    for (int b = 0; b < n; ++b) {
+      for (int a = 0; a < d; ++a)
+        xp[a] = x[a * B + b0 + b];
+      if (!t.grid) {
+        const Nearest near = nearest_training_point(t, xp);
+        dist[b] = near.distance;
+        if (t.task == Task::Classify) truth[b] = t.y[near.index];
+      }
+      if (t.task != Task::Classify) truth[b] = target_value(t.target, xp, d);
+    }
+  }
+  scaled_bins(h.dist, dist, dbin);
+
+  int zeros = 0;
+  for (int b = 0; b < n; ++b)
+    zeros += f[b0 + b] == T(0) ? 1 : 0;
+  if (zeros == n) {
+    // f = +-0 everywhere: |f - truth| = |truth| exactly; one f bin (+0 and -0 bin alike);
+    // the run's f and f^2 sums stay +0; each extremum can change only at the first point (the
+    // values compare equal); counts follow from the signs of truth.
+    std::uint64_t pos = 0, neg = 0;
+    int ones = 0;
+    double emax = sc.max_abs_err;
+    for (int b = 0; b < n; ++b) {
+      err[b] = std::fabs(truth[b]);
+      pos += truth[b] > 0.0 ? 1u : 0u;
+      neg += truth[b] < 0.0 ? 1u : 0u;
+      ones += err[b] == 1.0 ? 1 : 0;
+      emax = err[b] > emax ? err[b] : emax; // values >= +0, no NaN: any order gives these bits
+    }
+    const double f0 = static_cast<double>(f[b0]);
+    const std::uint64_t un = static_cast<std::uint64_t>(n);
+    sc.points += un;
+    sc.spike_count += 0.0 > tau ? un : 0u;
+    sc.undecided_count += 0.0 <= tau ? un : 0u;
+    sc.correct_count += (0.0 > tau ? pos : 0u) + (0.0 < -tau ? neg : 0u); // t > 0, t < 0: disjoint
+    sc.f_min = f0 < sc.f_min ? f0 : sc.f_min;
+    sc.f_max = f0 > sc.f_max ? f0 : sc.f_max;
+    sc.max_abs_err = emax;
+    double sae = 0.0, sse = 0.0, sst = 0.0;
+    if (ones == n) { // sums of n ones (and 1 * 1 = 1): exact integers
+      sae = sse = sst = static_cast<double>(n);
+    } else {
+      for (int b = 0; b < n; ++b) {
+        sae += err[b];
+        sse += err[b] * err[b];
+        sst += truth[b] * truth[b];
+      }
+    }
+    sc.sum_f.add(0.0);
+    sc.sum_f2.add(0.0);
+    sc.sum_abs_err.add(sae);
+    sc.sum_sq_err.add(sse);
+    sc.sum_sq_truth.add(sst);
+    lb.f[0][h.f.scaled_bin(f0)] += un;
+    for (int b = 0; b < n; ++b) {
+      lb.d[b & 3][dbin[b]] += 1u;
+      double& m = lb.dmax[b & 3][dbin[b]];
+      m = err[b] > m ? err[b] : m;
+    }
+    for (int b = 0; b < n;) { // the error sums: in point order per bin
+      const int db = dbin[b];
+      int j = b;
+      bool ones_run = true;
+      for (; j < n && dbin[j] == db; ++j)
+        ones_run = ones_run && err[j] == 1.0;
+      CompensatedSum& s = bs.dist_err_sum[db];
+      if (!ones_run || !add_ones_exactly(s, static_cast<std::uint64_t>(j - b))) {
+        for (int i = b; i < j; ++i)
+          s.add(err[i]);
+      }
+      b = j;
+    }
+    return;
+  }
+
+  std::uint64_t spike = 0, undecided = 0, correct = 0, finite = 0;
+  double emax = sc.max_abs_err;
+  for (int b = 0; b < n; ++b) {
+    const double fb = static_cast<double>(f[b0 + b]);
+    fin[b] = std::isfinite(fb);
+    fv[b] = fin[b] ? fb : 0.0;
+    err[b] = fin[b] ? std::fabs(fv[b] - truth[b]) : 0.0;
+    fbin[b] = h.f.scaled_bin(fv[b]);
+    const double af = std::fabs(fv[b]);
+    finite += fin[b] ? 1u : 0u;
+    spike += fin[b] && af > tau ? 1u : 0u;
+    undecided += fin[b] && af <= tau ? 1u : 0u;
+    correct +=
+        fin[b] && ((fv[b] > tau && truth[b] > 0.0) || (fv[b] < -tau && truth[b] < 0.0)) ? 1u : 0u;
+    emax = err[b] > emax ? err[b] : emax; // values >= +0, no NaN: any order gives these bits
+  }
+  sc.points += static_cast<std::uint64_t>(n);
+  sc.nonfinite_count += static_cast<std::uint64_t>(n) - finite;
+  sc.spike_count += spike;
+  sc.undecided_count += undecided;
+  sc.correct_count += correct;
+  sc.max_abs_err = emax;
+  // Sums in point order (RunSums::add), extrema in point order (first of equal values kept).
+  double sf = 0.0, sf2 = 0.0, sae = 0.0, sse = 0.0, sst = 0.0;
+  double fmin = sc.f_min, fmax = sc.f_max;
+  for (int b = 0; b < n; ++b) {
+    const double vb = fv[b], e = err[b], tr = fin[b] ? truth[b] : 0.0;
+    sf += vb;
+    sf2 += vb * vb;
+    sae += e;
+    sse += e * e;
+    sst += tr * tr;
+    const double lo = fin[b] ? vb : INFINITY, hi = fin[b] ? vb : -INFINITY;
+    fmin = lo < fmin ? lo : fmin;
+    fmax = hi > fmax ? hi : fmax;
+  }
+  sc.f_min = fmin;
+  sc.f_max = fmax;
+  if (finite > 0) {
+    sc.sum_f.add(sf);
+    sc.sum_f2.add(sf2);
+    sc.sum_abs_err.add(sae);
+    sc.sum_sq_err.add(sse);
+    sc.sum_sq_truth.add(sst);
+  }
+  // Histograms (BinStats::add): counts and maxima in LocalBins; the error sums in point order
+  // per bin, a run of points in one bin summed in registers.
+  for (int b = 0; b < n; ++b) {
+    const std::uint64_t one = fin[b] ? 1u : 0u;
+    const int c = b & 3;
+    lb.f[c][fbin[b]] += one;
+    lb.d[c][dbin[b]] += one;
+    double& m = lb.dmax[c][dbin[b]];
+    m = err[b] > m ? err[b] : m; // err = 0 at non-finite points: no change (m >= +0)
+  }
+  for (int b = 0; b < n;) {
+    const int db = dbin[b];
+    CompensatedSum s = bs.dist_err_sum[db];
+    do {
+      if (fin[b]) s.add(err[b]);
+      ++b;
+    } while (b < n && dbin[b] == db);
+    bs.dist_err_sum[db] = s;
+  }
+}
+
+/// Reduces [first, last) into @p acc, in index order: forward tiles of B points, statistics in
+/// blocks of kStatBlock points (the same blocks for every B, so B changes no bit of @p acc).
+template <class T, int B>
 __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>& v, index_t first,
                                                                index_t last, Accumulator& acc,
                                                                Scratch<T>& s) {
-  const int d = v.mesh.dim;
+  static_assert(B % kStatBlock == 0);
   MeshCursor<T> cur;
   cur.start(v.mesh, first);
-  T f[kTile];
-  T xp[kMaxDim];
-  PointSample samples[kTile];
+  T f[B];
   const HistScales scales(v.stats); // bin scales once per chunk: no division per point
-  for (index_t i0 = first; i0 < last; i0 += kTile) {
-    const int n = static_cast<int>(std::min<index_t>(kTile, last - i0));
-    for (int b = 0; b < kTile; ++b) {
-      for (int a = 0; a < d; ++a)
-        s.x[static_cast<std::size_t>(a * kTile + b)] = cur.x[a];
-      if (b < n) cur.next(v.mesh); // padding lanes hold the next point; ignored
-    }
-    cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f);
-    for (int b = 0; b < n; ++b) {
-      for (int a = 0; a < d; ++a)
-        xp[a] = s.x[static_cast<std::size_t>(a * kTile + b)];
-      samples[b] = sample_at(v, xp, f[b]);
-      acc.bins.add(samples[b], scales);
-    }
-    acc.scalar.add_block(samples, n, v.stats.tau);
+  LocalBins& lb = s.bins;
+  lb.clear();
+  for (index_t i0 = first; i0 < last; i0 += B) {
+    const int n = static_cast<int>(std::min<index_t>(B, last - i0));
+    fill_tile<T, B>(v.mesh, cur, n, s.x.data());
+    cpu::forward_tile<T, B>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f, s.plans);
+    for (int b0 = 0; b0 < n; b0 += kStatBlock)
+      add_stats_block<T, B>(v, s.x.data(), f, b0, std::min(kStatBlock, n - b0), scales, acc, lb);
+  }
+  lb.merge_into(acc.bins);
+}
+
+template <class T>
+__attribute__((always_inline)) inline void evaluate_chunk_any(const EvalView<T>& v, index_t first,
+                                                              index_t last, Accumulator& acc,
+                                                              Scratch<T>& s) {
+  if (v.mesh.points_per_axis[0] >= kLongAxis) {
+    evaluate_chunk_impl<T, kLongTile>(v, first, last, acc, s);
+  } else {
+    evaluate_chunk_impl<T, kTile>(v, first, last, acc, s);
   }
 }
 
@@ -77,14 +441,14 @@ __attribute__((target_clones("avx2", "default"))) void evaluate_chunk(const Eval
                                                                       index_t first, index_t last,
                                                                       Accumulator& acc,
                                                                       Scratch<float>& s) {
-  evaluate_chunk_impl(v, first, last, acc, s);
+  evaluate_chunk_any(v, first, last, acc, s);
 }
 
 __attribute__((target_clones("avx2", "default"))) void evaluate_chunk(const EvalView<double>& v,
                                                                       index_t first, index_t last,
                                                                       Accumulator& acc,
                                                                       Scratch<double>& s) {
-  evaluate_chunk_impl(v, first, last, acc, s);
+  evaluate_chunk_any(v, first, last, acc, s);
 }
 
 class CpuEvaluator final : public Evaluator {
@@ -110,8 +474,8 @@ public:
   }
 
   Accumulator evaluate(IndexRange range) override {
-    if (m_double) return run(m_double->view, range);
-    if (m_float) return run(m_float->view, range);
+    if (m_double) return run(*m_double, range);
+    if (m_float) return run(*m_float, range);
     throw std::logic_error("CpuEvaluator::evaluate before prepare");
   }
 
@@ -119,7 +483,8 @@ private:
   int thread_count() const { return m_threads > 0 ? m_threads : omp_get_max_threads(); }
 
   template <class T>
-  Accumulator run(const EvalView<T>& v, IndexRange range) const {
+  Accumulator run(const CpuState<T>& st, IndexRange range) const {
+    const EvalView<T>& v = st.view;
     Accumulator total;
     if (range.size() == 0) return total;
     // Chunks are aligned to absolute multiples of m_chunk, so any split of a range at chunk
@@ -134,7 +499,7 @@ private:
       const index_t nb = std::min(batch, n_chunks - b0);
 #pragma omp parallel num_threads(thread_count())
       {
-        Scratch<T> scratch(v.net.buffer_width);
+        Scratch<T> scratch(st);
 #pragma omp for schedule(dynamic, 1)
         for (index_t j = 0; j < nb; ++j) {
           const index_t c = c0 + b0 + j;
