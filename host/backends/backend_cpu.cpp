@@ -154,7 +154,9 @@ __attribute__((always_inline)) inline void floor_small(VD& v) {
 /// the floor (no bin changes: below 0 is bin 0, from bins on the last bin; NaN stays NaN).
 __attribute__((always_inline)) inline void scaled_bins(const BinScales& s, const double* v,
                                                        int* bin) {
-  VD lo, scale, m1, nb;
+  VD lo, scale, m1, nb, last, zero;
+  splat(zero, 0.0);
+  splat(last, static_cast<double>(s.bins - 1));
   splat(lo, s.lo);
   splat(scale, s.scale);
   splat(m1, -1.0);
@@ -165,10 +167,9 @@ __attribute__((always_inline)) inline void scaled_bins(const BinScales& s, const
     u = (u - lo) * scale;
     u = u < m1 ? m1 : (u > nb ? nb : u);
     floor_small(u);
-    for (int k = 0; k < 4; ++k) {
-      const double tk = u[k];
-      bin[c + k] = !(tk >= 0.0) ? 0 : (tk >= s.bins ? s.bins - 1 : static_cast<int>(tk));
-    }
+    u = u >= zero ? (u >= nb ? last : u) : zero; // scaled_bin's clamps; NaN: bin 0
+    const VI b = __builtin_convertvector(u, VI);
+    __builtin_memcpy(bin + c, &b, sizeof b);
   }
 }
 
@@ -315,6 +316,24 @@ add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, con
     sc.sum_sq_err.add(sse);
     sc.sum_sq_truth.add(sst);
     lb.f[0][h.f.scaled_bin(f0)] += un;
+    if (ones == n) { // every error is 1: per run of one distance bin, a count and a maximum
+      for (int b = 0; b < n;) {
+        const int db = dbin[b];
+        int j = b + 1;
+        while (j < n && dbin[j] == db)
+          ++j;
+        const auto len = static_cast<std::uint64_t>(j - b);
+        lb.d[0][db] += len;
+        lb.dmax[0][db] = 1.0 > lb.dmax[0][db] ? 1.0 : lb.dmax[0][db];
+        CompensatedSum& s = bs.dist_err_sum[db];
+        if (!add_ones_exactly(s, len)) {
+          for (int i = b; i < j; ++i)
+            s.add(1.0);
+        }
+        b = j;
+      }
+      return;
+    }
     for (int b = 0; b < n; ++b) {
       lb.d[b & 3][dbin[b]] += 1u;
       double& m = lb.dmax[b & 3][dbin[b]];
@@ -322,36 +341,61 @@ add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, con
     }
     for (int b = 0; b < n;) { // the error sums: in point order per bin
       const int db = dbin[b];
-      int j = b;
-      bool ones_run = true;
-      for (; j < n && dbin[j] == db; ++j)
-        ones_run = ones_run && err[j] == 1.0;
-      CompensatedSum& s = bs.dist_err_sum[db];
-      if (!ones_run || !add_ones_exactly(s, static_cast<std::uint64_t>(j - b))) {
-        for (int i = b; i < j; ++i)
-          s.add(err[i]);
-      }
-      b = j;
+      CompensatedSum s = bs.dist_err_sum[db];
+      do {
+        s.add(err[b]);
+        ++b;
+      } while (b < n && dbin[b] == db);
+      bs.dist_err_sum[db] = s;
     }
     return;
   }
 
-  std::uint64_t spike = 0, undecided = 0, correct = 0, finite = 0;
-  double emax = sc.max_abs_err;
-  for (int b = 0; b < n; ++b) {
-    const double fb = static_cast<double>(f[b0 + b]);
-    fin[b] = std::isfinite(fb);
-    fv[b] = fin[b] ? fb : 0.0;
-    err[b] = fin[b] ? std::fabs(fv[b] - truth[b]) : 0.0;
-    fbin[b] = h.f.scaled_bin(fv[b]);
-    const double af = std::fabs(fv[b]);
-    finite += fin[b] ? 1u : 0u;
-    spike += fin[b] && af > tau ? 1u : 0u;
-    undecided += fin[b] && af <= tau ? 1u : 0u;
-    correct +=
-        fin[b] && ((fv[b] > tau && truth[b] > 0.0) || (fv[b] < -tau && truth[b] < 0.0)) ? 1u : 0u;
-    emax = err[b] > emax ? err[b] : emax; // values >= +0, no NaN: any order gives these bits
+  // Per-point terms, 4 lanes at a time; lanes past n are masked out of every count.
+  double fraw[kStatBlock];
+  for (int b = 0; b < kStatBlock; ++b)
+    fraw[b] = b < n ? static_cast<double>(f[b0 + b]) : 0.0;
+  for (int b = n; b < kStatBlock; ++b)
+    truth[b] = 0.0;
+  std::int64_t finm[kStatBlock]; // -1 where the point is finite (and b < n), else 0
+  VL cfin = VL{}, cspike = VL{}, cund = VL{}, ccor = VL{};
+  VD vemax, zero, vtau, vmtau;
+  splat(vemax, sc.max_abs_err);
+  splat(zero, 0.0);
+  splat(vtau, tau);
+  splat(vmtau, -tau);
+  for (int c = 0; c < kStatBlock; c += 4) {
+    VD fr, tr;
+    load4(fr, fraw + c);
+    load4(tr, truth + c);
+    const VL lane = VL{c, c + 1, c + 2, c + 3} < static_cast<std::int64_t>(n);
+    const VL fm = (fr - fr == zero) & lane; // x - x = 0 exactly when x is finite
+    const VD fvv = fm != 0 ? fr : zero;
+    VD e = fvv - tr;
+    vabs(e);
+    e = fm != 0 ? e : zero;
+    VD af = fvv;
+    vabs(af);
+    cfin -= fm;
+    cspike -= fm & (af > vtau);
+    cund -= fm & (af <= vtau);
+    ccor -= fm & (((fvv > vtau) & (tr > zero)) | ((fvv < vmtau) & (tr < zero)));
+    vemax = e > vemax ? e : vemax; // values >= +0, no NaN: any order gives these bits
+    __builtin_memcpy(fv + c, &fvv, sizeof fvv);
+    __builtin_memcpy(err + c, &e, sizeof e);
+    __builtin_memcpy(finm + c, &fm, sizeof fm);
   }
+  scaled_bins(h.f, fv, fbin);
+  for (int b = 0; b < n; ++b)
+    fin[b] = finm[b] != 0;
+  const auto lanes_sum = [](const VL& c) {
+    return static_cast<std::uint64_t>(c[0] + c[1] + c[2] + c[3]);
+  };
+  const std::uint64_t finite = lanes_sum(cfin), spike = lanes_sum(cspike),
+                      undecided = lanes_sum(cund), correct = lanes_sum(ccor);
+  double emax = vemax[0];
+  for (int k = 1; k < 4; ++k)
+    emax = vemax[k] > emax ? vemax[k] : emax;
   sc.points += static_cast<std::uint64_t>(n);
   sc.nonfinite_count += static_cast<std::uint64_t>(n) - finite;
   sc.spike_count += spike;

@@ -201,28 +201,39 @@ __attribute__((always_inline)) inline void axpy_tile(const T* w, int outs, const
 }
 
 /// Per-input range over the tile: lo[j] = min_b in[j][b], hi[j] = max_b in[j][b], and the
-/// magnitude mg[j] = max(|lo[j]|, |hi[j]|). Reduced in W lanes (vectorises). A NaN input may be
+/// magnitude mg[j] = max(|lo[j]|, |hi[j]|). Reduced in vector lanes. A NaN input may be
 /// dropped (a ReLU row whose sum is NaN is 0 anyway) or poison the bound (the row is then
 /// evaluated): either way the silence test stays conservative.
 template <class T, int B>
 __attribute__((always_inline)) inline void tile_ranges(const T* in, int width, T* lo, T* hi,
                                                        T* mg) {
-  constexpr int W = B % 8 == 0 ? 8 : 1;
   for (int j = 0; j < width; ++j) {
     const T* p = in + j * B;
-    T l[W], h[W];
-    for (int k = 0; k < W; ++k)
-      l[k] = h[k] = p[k];
-    for (int b = W; b < B; b += W) {
-      for (int k = 0; k < W; ++k) {
-        l[k] = p[b + k] < l[k] ? p[b + k] : l[k];
-        h[k] = p[b + k] > h[k] ? p[b + k] : h[k];
+    T lj, hj;
+    if constexpr (B % Vec<T>::lanes == 0) {
+      using V = typename Vec<T>::type;
+      constexpr int K = Vec<T>::lanes;
+      V l, h;
+      vload<T>(l, p);
+      h = l;
+      for (int b = K; b < B; b += K) {
+        V x;
+        vload<T>(x, p + b);
+        l = x < l ? x : l;
+        h = x > h ? x : h;
       }
-    }
-    T lj = l[0], hj = h[0];
-    for (int k = 1; k < W; ++k) {
-      lj = l[k] < lj ? l[k] : lj;
-      hj = h[k] > hj ? h[k] : hj;
+      lj = l[0];
+      hj = h[0];
+      for (int k = 1; k < K; ++k) {
+        lj = l[k] < lj ? l[k] : lj;
+        hj = h[k] > hj ? h[k] : hj;
+      }
+    } else {
+      lj = hj = p[0];
+      for (int b = 1; b < B; ++b) {
+        lj = p[b] < lj ? p[b] : lj;
+        hj = p[b] > hj ? p[b] : hj;
+      }
     }
     lo[j] = lj;
     hi[j] = hj;
