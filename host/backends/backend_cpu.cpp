@@ -88,10 +88,11 @@ struct Scratch {
 
 /// Fills the tile x[a][b] (stride B) with the points from the cursor's and advances it by @p n.
 /// When the whole tile lies in one row of axis 0, axis 0 is written directly and the other axes
-/// broadcast; otherwise point by point (padding lanes hold the point after the last). Either
-/// way every coordinate is mesh_coordinate()'s, bit for bit.
+/// broadcast (returns true: axes >= 1 are constant over the tile); otherwise point by point
+/// (padding lanes hold the point after the last). Either way every coordinate is
+/// mesh_coordinate()'s, bit for bit.
 template <class T, int B>
-__attribute__((always_inline)) inline void fill_tile(const MeshView& m, MeshCursor<T>& cur, int n,
+__attribute__((always_inline)) inline bool fill_tile(const MeshView& m, MeshCursor<T>& cur, int n,
                                                      T* x) {
   const int d = m.dim;
   const index_t k0 = cur.k[0];
@@ -106,13 +107,14 @@ __attribute__((always_inline)) inline void fill_tile(const MeshView& m, MeshCurs
     cur.k[0] = k0 + B - 1;
     cur.x[0] = x[B - 1];
     cur.next(m);
-    return;
+    return true;
   }
   for (int b = 0; b < B; ++b) {
     for (int a = 0; a < d; ++a)
       x[a * B + b] = cur.x[a];
     if (b < n) cur.next(m); // padding lanes hold the next point; ignored
   }
+  return false;
 }
 
 /// 4 doubles (GCC vector extension: element-wise IEEE operations, no contraction). The helpers
@@ -210,7 +212,7 @@ inline bool add_ones_exactly(CompensatedSum& s, std::uint64_t n) {
 template <class T, int B>
 __attribute__((always_inline)) inline void
 add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, const HistScales& h,
-                Accumulator& acc, LocalBins& lb) {
+                Accumulator& acc, LocalBins& lb, bool row_const) {
   const TruthView& t = v.truth;
   const int d = v.mesh.dim;
   const double tau = v.stats.tau;
@@ -233,9 +235,25 @@ add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, con
     splat(tn, static_cast<double>(t.n));
     splat(top, static_cast<double>(t.n - 1));
     splat(m1, -1.0);
+    // On a tile inside one row, axes >= 1 are the same at every lane: their nearest index and
+    // distance term once (the same operations), then per lane idx = i0 n^(d-1) + rest (exact
+    // integers) and dist = |x0 - i0 h| + c1 + c2 + ... in nearest_training_point's order.
+    const int k_lane = row_const ? 1 : t.dim; // axes [0, k_lane) per lane
+    double rest = 0.0, place = 1.0, cterm[kMaxDim] = {};
+    for (int k = k_lane; k < t.dim; ++k) {
+      const double xd = static_cast<double>(xb[k * B]);
+      double i = std::floor(xd * t.inv_h + 0.5);
+      i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
+      rest = rest * t.n + i;
+      place *= t.n;
+      cterm[k] = std::fabs(xd - i * t.h);
+    }
+    VD vrest, vplace;
+    splat(vrest, rest);
+    splat(vplace, place);
     for (int c = 0; c < kStatBlock; c += 4) {
       VD id = zero, ds = zero;
-      for (int k = 0; k < t.dim; ++k) {
+      for (int k = 0; k < k_lane; ++k) {
         VD xd;
         load4(xd, xb + k * B + c);
         VD i = xd * inv_h + half;
@@ -246,6 +264,12 @@ add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, con
         VD e = xd - i * hh;
         vabs(e);
         ds += e;
+      }
+      id = id * vplace + vrest;
+      for (int k = k_lane; k < t.dim; ++k) {
+        VD ck;
+        splat(ck, cterm[k]);
+        ds += ck;
       }
       __builtin_memcpy(idx + c, &id, sizeof id);
       __builtin_memcpy(dist + c, &ds, sizeof ds);
@@ -461,10 +485,11 @@ __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>
   lb.clear();
   for (index_t i0 = first; i0 < last; i0 += B) {
     const int n = static_cast<int>(std::min<index_t>(B, last - i0));
-    fill_tile<T, B>(v.mesh, cur, n, s.x.data());
+    const bool row_const = fill_tile<T, B>(v.mesh, cur, n, s.x.data());
     cpu::forward_tile<T, B>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f, s.plans);
     for (int b0 = 0; b0 < n; b0 += kStatBlock)
-      add_stats_block<T, B>(v, s.x.data(), f, b0, std::min(kStatBlock, n - b0), scales, acc, lb);
+      add_stats_block<T, B>(v, s.x.data(), f, b0, std::min(kStatBlock, n - b0), scales, acc, lb,
+                            row_const);
   }
   lb.merge_into(acc.bins);
 }
@@ -473,7 +498,9 @@ template <class T>
 __attribute__((always_inline)) inline void evaluate_chunk_any(const EvalView<T>& v, index_t first,
                                                               index_t last, Accumulator& acc,
                                                               Scratch<T>& s) {
-  if (v.mesh.points_per_axis[0] >= kLongAxis) {
+  // Long tiles only while a layer buffer of them stays small (16 KiB: two fit in L1 with x).
+  const bool small = static_cast<std::size_t>(v.net.buffer_width) * kLongTile * sizeof(T) <= 16384;
+  if (v.mesh.points_per_axis[0] >= kLongAxis && small) {
     evaluate_chunk_impl<T, kLongTile>(v, first, last, acc, s);
   } else {
     evaluate_chunk_impl<T, kTile>(v, first, last, acc, s);
