@@ -4,10 +4,16 @@
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/driver.hpp"
 #include "spikemesh/math/point_stats.hpp"
+#include "spikemesh/mesh_spec.hpp"
+#include "spikemesh/network.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
 
 namespace spikemesh {
 namespace {
@@ -237,6 +243,168 @@ TEST(CpuBackend, SigmoidSpikeVolumeMatchesSemiAnalytic) {
         << "d=" << k.d << " tau=" << k.tau;
     EXPECT_LE(r.get("train_loss"), 1e-20);
   }
+}
+
+} // namespace
+} // namespace spikemesh
+
+namespace spikemesh {
+namespace {
+
+/// The CPU backend's contract, written out point by point: chunks of @p chunk aligned to
+/// absolute multiples, and inside a chunk blocks of 32 points from its first index; each point
+/// through mesh_point + forward() + sample_at, added to the bins one by one and to the scalars
+/// with add_block per block; chunks merged in index order. The backend (tiles of 32 or 128
+/// points, silence plans, vectorised per-block statistics, the all-zero fast path, 4-way
+/// histogram copies) must give this Accumulator bit for bit.
+template <class T>
+Accumulator reference_accumulator(const Case& c, const MeshView& m, IndexRange range,
+                                  index_t chunk) {
+  const PackedNetwork<T> packed(c.network);
+  EvalView<T> v;
+  v.net = packed.view();
+  v.mesh = m;
+  const TruthView truth = truth_view(c);
+  v.truth = truth;
+  v.stats = default_stats_config(c);
+  const HistScales h(v.stats);
+  std::vector<T> x(static_cast<std::size_t>(m.dim)),
+      a(static_cast<std::size_t>(v.net.buffer_width)), b(a.size());
+  Accumulator total;
+  for (index_t c0 = range.begin / chunk * chunk; c0 < range.end; c0 += chunk) {
+    const index_t first = std::max(range.begin, c0), last = std::min(range.end, c0 + chunk);
+    Accumulator acc;
+    for (index_t i0 = first; i0 < last; i0 += 32) {
+      PointSample s[32];
+      const int n = static_cast<int>(std::min<index_t>(32, last - i0));
+      for (int k = 0; k < n; ++k) {
+        mesh_point(m, i0 + k, x.data());
+        s[k] = sample_at(v, x.data(), forward(v.net, x.data(), a.data(), b.data()));
+        acc.bins.add(s[k], h);
+      }
+      acc.scalar.add_block(s, n, v.stats.tau);
+    }
+    total.merge(acc);
+  }
+  return total;
+}
+
+void expect_same_bits(const Accumulator& got, const Accumulator& want) {
+  const ScalarStats &g = got.scalar, &w = want.scalar;
+  EXPECT_EQ(g.points, w.points);
+  EXPECT_EQ(g.spike_count, w.spike_count);
+  EXPECT_EQ(g.nonfinite_count, w.nonfinite_count);
+  EXPECT_EQ(g.correct_count, w.correct_count);
+  EXPECT_EQ(g.undecided_count, w.undecided_count);
+  const auto same = [](const CompensatedSum& p, const CompensatedSum& q) {
+    return std::memcmp(&p, &q, sizeof p) == 0;
+  };
+  EXPECT_TRUE(same(g.sum_f, w.sum_f)) << g.sum_f.sum << " " << w.sum_f.sum;
+  EXPECT_TRUE(same(g.sum_f2, w.sum_f2)) << g.sum_f2.sum << " " << w.sum_f2.sum;
+  EXPECT_TRUE(same(g.sum_abs_err, w.sum_abs_err)) << g.sum_abs_err.sum << " " << w.sum_abs_err.sum;
+  EXPECT_TRUE(same(g.sum_sq_err, w.sum_sq_err)) << g.sum_sq_err.sum << " " << w.sum_sq_err.sum;
+  EXPECT_TRUE(same(g.sum_sq_truth, w.sum_sq_truth));
+  EXPECT_EQ(std::memcmp(&g.f_min, &w.f_min, sizeof(double)), 0) << g.f_min << " " << w.f_min;
+  EXPECT_EQ(std::memcmp(&g.f_max, &w.f_max, sizeof(double)), 0) << g.f_max << " " << w.f_max;
+  EXPECT_EQ(g.max_abs_err, w.max_abs_err);
+  for (int i = 0; i < kFBins; ++i)
+    EXPECT_EQ(got.bins.f_counts[i], want.bins.f_counts[i]) << "f bin " << i;
+  for (int i = 0; i < kDistBins; ++i) {
+    EXPECT_EQ(got.bins.dist_counts[i], want.bins.dist_counts[i]) << "dist bin " << i;
+    EXPECT_TRUE(same(got.bins.dist_err_sum[i], want.bins.dist_err_sum[i])) << "dist bin " << i;
+    EXPECT_EQ(got.bins.dist_err_max[i], want.bins.dist_err_max[i]) << "dist bin " << i;
+  }
+  EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0); // nothing else differs either
+}
+
+MeshView mesh_of(int d, std::vector<index_t> m, double lo = 0.0, double hi = 1.0) {
+  MeshSpec s;
+  s.dim = d;
+  s.points_per_axis = std::move(m);
+  s.lo = lo;
+  s.hi = hi;
+  return make_mesh_view(s);
+}
+
+void expect_backend_equals_reference(const Case& c, const MeshView& m, IndexRange range,
+                                     index_t chunk) {
+  for (Precision prec : {Precision::Float, Precision::Double}) {
+    Problem p{&c, m, default_stats_config(c), prec};
+    const Accumulator want = prec == Precision::Float
+                                 ? reference_accumulator<float>(c, m, range, chunk)
+                                 : reference_accumulator<double>(c, m, range, chunk);
+    ASSERT_GT(want.scalar.points, 0u);
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(std::string(prec == Precision::Float ? "float" : "double") + ", " +
+                   std::to_string(threads) + " threads");
+      auto ev = make_cpu_evaluator(threads, chunk);
+      ev->prepare(p);
+      expect_same_bits(ev->evaluate(range), want);
+    }
+  }
+}
+
+// Long axis 0 (tiles of 128 along a row; a tile and a statistics block may end mid-row at a
+// chunk's end), ranges starting and ending mid-row, chunks that are not multiples of 32.
+TEST(CpuBackendBits, LongRowsEqualThePointByPointReference) {
+  const Case c = build_case(relu(2, 4, 1.5, Labels::Random));
+  const MeshView m = mesh_of(2, {1500, 9}, -0.1, 1.1);
+  expect_backend_equals_reference(c, m, {0, m.total}, 1 << 14);
+  expect_backend_equals_reference(c, m, {757, m.total - 333}, 1000);
+  expect_backend_equals_reference(c, m, {1499, 4 * 1500 + 77}, 4099);
+}
+
+// Short axis 0: tiles of 32 wrap rows; the silence plan of the 6-d spike layer (grouped bounds).
+TEST(CpuBackendBits, WrappingTilesAndSilencePlansEqualTheReference) {
+  const Case c6 = build_case(relu(6, 3, 5.5, Labels::Random));
+  const MeshView m6 = mesh_of(6, {7, 5, 5, 4, 4, 5}, -0.05, 1.05);
+  expect_backend_equals_reference(c6, m6, {0, m6.total}, 1 << 14);
+  expect_backend_equals_reference(c6, m6, {13, m6.total - 5}, 777);
+  const Case c3 = build_case(relu(3, 3, 2.3, Labels::Ones));
+  const MeshView m3 = mesh_of(3, {13, 11, 7});
+  expect_backend_equals_reference(c3, m3, {5, m3.total}, 300);
+}
+
+// Regression targets (|f - g| varies, truth from g(x)), PReLU (its vector form) and sigmoid
+// (f != 0 nearly everywhere: the general path), a depth extension (dense layers).
+TEST(CpuBackendBits, OtherTasksAndConstructionsEqualTheReference) {
+  std::vector<CaseParams> cases;
+  for (Target g : {Target::Sin, Target::Gauss, Target::One}) {
+    CaseParams p = relu(2, 5, 1.7, Labels::Random);
+    p.task = Task::Approximate;
+    p.target = g;
+    cases.push_back(p);
+  }
+  CaseParams prelu = relu(2, 4, 1.6, Labels::Random);
+  prelu.construction = "prelu-spike";
+  cases.push_back(prelu);
+  CaseParams sig = relu(2, 4, 1.6, Labels::Random);
+  sig.construction = "sigmoid-spike";
+  cases.push_back(sig);
+  CaseParams deep = relu(2, 4, 1.6, Labels::Random);
+  deep.extra_depth = 3;
+  deep.extra_width = 3;
+  cases.push_back(deep);
+  for (const CaseParams& p : cases) {
+    SCOPED_TRACE(p.construction + " task " + std::to_string(static_cast<int>(p.task)) + " target " +
+                 std::to_string(static_cast<int>(p.target)));
+    const Case c = build_case(p);
+    const MeshView wide = mesh_of(2, {1100, 5});
+    expect_backend_equals_reference(c, wide, {3, wide.total - 2}, 2000);
+    const MeshView narrow = mesh_of(2, {45, 37});
+    expect_backend_equals_reference(c, narrow, {0, narrow.total}, 500);
+  }
+}
+
+// Spikes narrower than a block (about 20 points of a row): blocks that are zero but for a few
+// points must leave the all-zero fast path, their zero neighbours must still take it.
+TEST(CpuBackendBits, SingleNonzeroPointsInTilesOfZeros) {
+  const Case c = build_case(relu(2, 3, 1.98, Labels::Random)); // radius 0.01 h: tiny spikes
+  const MeshView m = mesh_of(2, {2001, 3});
+  const Accumulator want = reference_accumulator<double>(c, m, {0, m.total}, 1 << 14);
+  ASSERT_GT(want.scalar.spike_count, 0u);
+  ASSERT_LT(want.scalar.spike_count, 200u); // a few runs shorter than a block
+  expect_backend_equals_reference(c, m, {0, m.total}, 1 << 14);
 }
 
 } // namespace

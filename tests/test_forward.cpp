@@ -1,6 +1,7 @@
 /// @file test_forward.cpp
 /// @brief The fused forward pass against the naive per-layer double reference (R14), and the
 /// buffered and streamed forms giving bit-identical values.
+#include "spikemesh/constructions.hpp"
 #include "spikemesh/math/forward.hpp"
 #include "spikemesh/network.hpp"
 #include "spikemesh/reference.hpp"
@@ -10,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace spikemesh {
 namespace {
@@ -123,7 +126,7 @@ void expect_tile_equals_scalar(const Network& net, std::uint64_t seed) {
         xs[static_cast<std::size_t>(k * B + p)] = pts.back()[static_cast<std::size_t>(k)];
     }
     T f[B];
-    std::vector<T> ranges(2 * static_cast<std::size_t>(std::max(v.buffer_width, net.in_dim)));
+    std::vector<T> ranges(3 * static_cast<std::size_t>(std::max(v.buffer_width, net.in_dim)));
     cpu::forward_tile<T, B>(v, xs.data(), ta.data(), tb.data(), ranges.data(), f);
     for (int p = 0; p < B; ++p) {
       EXPECT_EQ(f[p], forward(v, pts[static_cast<std::size_t>(p)].data(), a.data(), b.data()))
@@ -141,6 +144,86 @@ TEST(ForwardTile, EqualsScalarForwardBitForBit) {
           testing::random_network(seed, 2, {16, 16}, Activation::PReLU, 0.5)}) {
       expect_tile_equals_scalar<float>(net, seed);
       expect_tile_equals_scalar<double>(net, seed);
+    }
+  }
+}
+
+} // namespace
+} // namespace spikemesh
+
+namespace spikemesh {
+namespace {
+
+/// forward_tile with silence plans (grouped bounds) against forward(), bit for bit, on tiles of
+/// neighbouring points (a row of axis 0 and rows wrapping) and of scattered points, inside and
+/// outside the training box; and the plan is really built for the spike layer.
+template <class T, int B>
+void expect_planned_tile_equals_scalar(const Network& net, std::uint64_t seed) {
+  const PackedNetwork<T> packed(net, 64);
+  const NetworkView<T> v = packed.view();
+  std::vector<cpu::SilencePlan<T>> plans;
+  std::size_t work = 0, rows = 0;
+  for (int l = 0; l < v.n_layers; ++l) {
+    plans.push_back(cpu::make_silence_plan(v, l));
+    work = std::max(work, cpu::silence_work_size(plans.back()));
+    rows = std::max(rows, static_cast<std::size_t>(plans.back().rows));
+  }
+  ASSERT_GT(rows, 0u) << "no layer got a plan";
+  std::vector<T> wbuf(work);
+  std::vector<std::int32_t> active(rows);
+  const cpu::TilePlans<T> tp{plans.data(), wbuf.data(), active.data()};
+  std::mt19937_64 rng(seed);
+  std::vector<T> xs(static_cast<std::size_t>(net.in_dim) * B),
+      ta(static_cast<std::size_t>(v.buffer_width) * B), tb(ta.size()),
+      a(static_cast<std::size_t>(v.buffer_width)), b(a.size()),
+      ranges(3 * static_cast<std::size_t>(std::max(v.buffer_width, net.in_dim)));
+  std::uniform_real_distribution<double> u(-0.2, 1.2);
+  int nonzero = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const int kind = trial % 3; // 0: one row of axis 0, 1: rows of 7 points wrapping, 2: scattered
+    std::vector<double> base(static_cast<std::size_t>(net.in_dim));
+    for (double& c : base)
+      c = u(rng);
+    for (int p = 0; p < B; ++p) {
+      for (int k = 0; k < net.in_dim; ++k) {
+        double c = base[static_cast<std::size_t>(k)];
+        if (kind == 0 && k == 0) c += 0.003 * p;
+        if (kind == 1 && k == 0) c += 0.15 * (p % 7);
+        if (kind == 1 && k == 1) c += 0.1 * (p / 7);
+        if (kind == 2) c = u(rng);
+        xs[static_cast<std::size_t>(k * B + p)] = static_cast<T>(c);
+      }
+    }
+    T f[B];
+    cpu::forward_tile<T, B>(v, xs.data(), ta.data(), tb.data(), ranges.data(), f, tp);
+    for (int p = 0; p < B; ++p) {
+      std::vector<T> x(static_cast<std::size_t>(net.in_dim));
+      for (int k = 0; k < net.in_dim; ++k)
+        x[static_cast<std::size_t>(k)] = xs[static_cast<std::size_t>(k * B + p)];
+      const T want = forward(v, x.data(), a.data(), b.data());
+      EXPECT_EQ(f[p], want) << "seed " << seed << " trial " << trial << " point " << p;
+      nonzero += want != T(0) ? 1 : 0;
+    }
+  }
+  EXPECT_GT(nonzero, 0); // some tiles reach into spikes
+}
+
+TEST(ForwardTile, SilencePlansGiveScalarForwardBitForBit) {
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    CaseParams p;
+    p.dim = 6;
+    p.train_per_axis = 3;
+    p.bias = 5.2;
+    p.seed = seed;
+    const Network six = build_case(p).network;
+    p.dim = 3;
+    p.train_per_axis = 4;
+    p.bias = 2.4;
+    const Network three = build_case(p).network;
+    for (const Network* net : {&six, &three}) {
+      expect_planned_tile_equals_scalar<float, 32>(*net, seed);
+      expect_planned_tile_equals_scalar<double, 32>(*net, seed);
+      expect_planned_tile_equals_scalar<float, 128>(*net, seed);
     }
   }
 }

@@ -1,23 +1,32 @@
 /// @file backend_cpu.cpp
 /// @brief CpuEvaluator: OpenMP over fixed chunks with per-chunk Accumulators merged in index
 /// order, so results are bit-identical for any thread count (R8). Inside a chunk, points go
-/// through forward_tile() in tiles of kTile (vectorised across points; AVX2 + FMA clone when
-/// the CPU has it) and mesh points come from a MeshCursor instead of per-point divisions.
+/// through forward_tile() in tiles of kTile, or kLongTile on long rows (vectorised across
+/// points; AVX2 + FMA clone when the CPU has it; sparse ReLU layers test silence through their
+/// SilencePlan), mesh points come from a MeshCursor instead of per-point divisions, and the
+/// statistics are added in blocks of cpu::kStatBlock points by add_stats_block()
+/// (stats_block.hpp), bit for bit the per-point sample_at / BinStats::add / add_block.
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/point_stats.hpp"
 
 #include "forward_batch.hpp"
+#include "stats_block.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 namespace spikemesh {
 namespace {
 
-constexpr int kTile = 32; ///< points per tile (measured: 16 -> 32 gives 1.2-1.5x, 64 ~ same)
+constexpr int kTile = 32;           ///< forward tile when axis 0 is short (rows wrap inside a tile)
+constexpr int kLongTile = 128;      ///< forward tile when axis 0 is long: per-tile work (ranges,
+                                    ///< silence tests) spread over 4x more points
+constexpr index_t kLongAxis = 1024; ///< axis-0 length from which kLongTile is used
 
 template <class T>
 struct CpuState {
@@ -26,49 +35,104 @@ struct CpuState {
     view.mesh = p.mesh;
     view.truth = truth;
     view.stats = p.stats;
+    for (int l = 0; l < view.net.n_layers; ++l) {
+      plans.push_back(cpu::make_silence_plan(view.net, l));
+      work = std::max(work, cpu::silence_work_size(plans.back()));
+      rows = std::max(rows, static_cast<std::size_t>(plans.back().rows));
+    }
   }
   PackedNetwork<T> packed;
   TruthView truth;
   EvalView<T> view;
+  std::vector<cpu::SilencePlan<T>> plans; ///< per layer (rows = 0: tested row by row)
+  std::size_t work = 0, rows = 0;         ///< work space the plans' tests need per thread
 };
 
 /// Per-thread scratch: a tile of points and the two ping-pong tile buffers.
 template <class T>
 struct Scratch {
-  explicit Scratch(int width)
-      : x(static_cast<std::size_t>(kMaxDim) * kTile), a(static_cast<std::size_t>(width) * kTile),
-        b(a.size()), ranges(2 * static_cast<std::size_t>(std::max(width, kMaxDim))) {}
+  Scratch(const CpuState<T>& st)
+      : x(static_cast<std::size_t>(kMaxDim) * kLongTile),
+        a(static_cast<std::size_t>(st.view.net.buffer_width) * kLongTile), b(a.size()),
+        ranges(3 * static_cast<std::size_t>(std::max(st.view.net.buffer_width, kMaxDim))),
+        work(st.work), active(st.rows) {
+    plans.layer = st.plans.data();
+    plans.work = work.data();
+    plans.active = active.data();
+  }
   std::vector<T> x, a, b;
-  std::vector<T> ranges; ///< per-input min/max over a tile (silent-row skipping)
+  std::vector<T> ranges; ///< per-input min/max/magnitude over a tile (silent-row skipping)
+  std::vector<T> work;   ///< the silence plans' work space
+  std::vector<std::int32_t> active;
+  cpu::TilePlans<T> plans;
+  cpu::LocalBins bins;
 };
 
-/// Reduces [first, last) into @p acc, in index order.
-template <class T>
+/// Fills the tile x[a][b] (stride B) with the points from the cursor's and advances it by @p n.
+/// When the whole tile lies in one row of axis 0, axis 0 is written directly and the other axes
+/// broadcast (returns true: axes >= 1 are constant over the tile); otherwise point by point
+/// (padding lanes hold the point after the last). Either way every coordinate is
+/// mesh_coordinate()'s, bit for bit.
+template <class T, int B>
+__attribute__((always_inline)) inline bool fill_tile(const MeshView& m, MeshCursor<T>& cur, int n,
+                                                     T* x) {
+  const int d = m.dim;
+  const index_t k0 = cur.k[0];
+  if (n == B && k0 + B <= m.points_per_axis[0]) {
+    for (int b = 0; b < B; ++b)
+      x[b] = static_cast<T>(mesh_coordinate(m, 0, k0 + b));
+    for (int a = 1; a < d; ++a) {
+      const T xa = cur.x[a];
+      for (int b = 0; b < B; ++b)
+        x[a * B + b] = xa;
+    }
+    cur.k[0] = k0 + B - 1;
+    cur.x[0] = x[B - 1];
+    cur.next(m);
+    return true;
+  }
+  for (int b = 0; b < B; ++b) {
+    for (int a = 0; a < d; ++a)
+      x[a * B + b] = cur.x[a];
+    if (b < n) cur.next(m); // padding lanes hold the next point; ignored
+  }
+  return false;
+}
+
+/// Reduces [first, last) into @p acc, in index order: forward tiles of B points, statistics in
+/// blocks of kStatBlock points (the same blocks for every B, so B changes no bit of @p acc).
+template <class T, int B>
 __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>& v, index_t first,
                                                                index_t last, Accumulator& acc,
                                                                Scratch<T>& s) {
-  const int d = v.mesh.dim;
+  static_assert(B % cpu::kStatBlock == 0);
   MeshCursor<T> cur;
   cur.start(v.mesh, first);
-  T f[kTile];
-  T xp[kMaxDim];
-  PointSample samples[kTile];
+  T f[B];
   const HistScales scales(v.stats); // bin scales once per chunk: no division per point
-  for (index_t i0 = first; i0 < last; i0 += kTile) {
-    const int n = static_cast<int>(std::min<index_t>(kTile, last - i0));
-    for (int b = 0; b < kTile; ++b) {
-      for (int a = 0; a < d; ++a)
-        s.x[static_cast<std::size_t>(a * kTile + b)] = cur.x[a];
-      if (b < n) cur.next(v.mesh); // padding lanes hold the next point; ignored
-    }
-    cpu::forward_tile<T, kTile>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f);
-    for (int b = 0; b < n; ++b) {
-      for (int a = 0; a < d; ++a)
-        xp[a] = s.x[static_cast<std::size_t>(a * kTile + b)];
-      samples[b] = sample_at(v, xp, f[b]);
-      acc.bins.add(samples[b], scales);
-    }
-    acc.scalar.add_block(samples, n, v.stats.tau);
+  cpu::LocalBins& lb = s.bins;
+  lb.clear();
+  for (index_t i0 = first; i0 < last; i0 += B) {
+    const int n = static_cast<int>(std::min<index_t>(B, last - i0));
+    const bool row_const = fill_tile<T, B>(v.mesh, cur, n, s.x.data());
+    cpu::forward_tile<T, B>(v.net, s.x.data(), s.a.data(), s.b.data(), s.ranges.data(), f, s.plans);
+    for (int b0 = 0; b0 < n; b0 += cpu::kStatBlock)
+      cpu::add_stats_block<T, B>(v, s.x.data(), f, b0, std::min(cpu::kStatBlock, n - b0), scales,
+                                 acc, lb, row_const);
+  }
+  lb.merge_into(acc.bins);
+}
+
+template <class T>
+__attribute__((always_inline)) inline void evaluate_chunk_any(const EvalView<T>& v, index_t first,
+                                                              index_t last, Accumulator& acc,
+                                                              Scratch<T>& s) {
+  // Long tiles only while a layer buffer of them stays small (16 KiB: two fit in L1 with x).
+  const bool small = static_cast<std::size_t>(v.net.buffer_width) * kLongTile * sizeof(T) <= 16384;
+  if (v.mesh.points_per_axis[0] >= kLongAxis && small) {
+    evaluate_chunk_impl<T, kLongTile>(v, first, last, acc, s);
+  } else {
+    evaluate_chunk_impl<T, kTile>(v, first, last, acc, s);
   }
 }
 
@@ -78,13 +142,13 @@ __attribute__((always_inline)) inline void evaluate_chunk_impl(const EvalView<T>
 __attribute__((target_clones("arch=x86-64-v3", "default"))) void
 evaluate_chunk(const EvalView<float>& v, index_t first, index_t last, Accumulator& acc,
                Scratch<float>& s) {
-  evaluate_chunk_impl(v, first, last, acc, s);
+  evaluate_chunk_any(v, first, last, acc, s);
 }
 
 __attribute__((target_clones("arch=x86-64-v3", "default"))) void
 evaluate_chunk(const EvalView<double>& v, index_t first, index_t last, Accumulator& acc,
                Scratch<double>& s) {
-  evaluate_chunk_impl(v, first, last, acc, s);
+  evaluate_chunk_any(v, first, last, acc, s);
 }
 
 class CpuEvaluator final : public Evaluator {
@@ -110,8 +174,8 @@ public:
   }
 
   Accumulator evaluate(IndexRange range) override {
-    if (m_double) return run(m_double->view, range);
-    if (m_float) return run(m_float->view, range);
+    if (m_double) return run(*m_double, range);
+    if (m_float) return run(*m_float, range);
     throw std::logic_error("CpuEvaluator::evaluate before prepare");
   }
 
@@ -119,7 +183,8 @@ private:
   int thread_count() const { return m_threads > 0 ? m_threads : omp_get_max_threads(); }
 
   template <class T>
-  Accumulator run(const EvalView<T>& v, IndexRange range) const {
+  Accumulator run(const CpuState<T>& st, IndexRange range) const {
+    const EvalView<T>& v = st.view;
     Accumulator total;
     if (range.size() == 0) return total;
     // Chunks are aligned to absolute multiples of m_chunk, so any split of a range at chunk
@@ -134,7 +199,7 @@ private:
       const index_t nb = std::min(batch, n_chunks - b0);
 #pragma omp parallel num_threads(thread_count())
       {
-        Scratch<T> scratch(v.net.buffer_width);
+        Scratch<T> scratch(st);
 #pragma omp for schedule(dynamic, 1)
         for (index_t j = 0; j < nb; ++j) {
           const index_t c = c0 + b0 + j;
