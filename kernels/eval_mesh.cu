@@ -71,7 +71,9 @@ template <class T>
 void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int grid,
                       Accumulator* partials, cudaStream_t stream) {
   if (range.size() == 0) return;
-  if (width == kNarrowWidth) {
+  if (width == eval_block::kSeparableWidth) {
+    launch<T, eval_block::kSeparableWidth>(view, range, grid, partials, stream);
+  } else if (width == kNarrowWidth) {
     launch<T, kNarrowWidth>(view, range, grid, partials, stream);
   } else {
     launch<T, kWideWidth>(view, range, grid, partials, stream);
@@ -80,6 +82,7 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
 
 template <class T>
 int eval_mesh_grid(int width, int device) {
+  if (width == eval_block::kSeparableWidth) return grid_for<T, eval_block::kSeparableWidth>(device);
   return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device)
                                : grid_for<T, kWideWidth>(device);
 }

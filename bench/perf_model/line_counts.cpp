@@ -53,7 +53,9 @@ int run(const Case& c, double points, index_t* evaluated) {
   v.truth = truth_view(c);
   v.stats = default_stats_config(c);
   const IndexRange range{0, v.mesh.total};
-  if (width == eval_block::kNarrowWidth) {
+  if (width == eval_block::kSeparableWidth) {
+    run_block<T, eval_block::kSeparableWidth>(v, range);
+  } else if (width == eval_block::kNarrowWidth) {
     run_block<T, eval_block::kNarrowWidth>(v, range);
   } else {
     run_block<T, eval_block::kWideWidth>(v, range);

@@ -64,7 +64,10 @@ private:
     if (range.size() == 0) return total;
     const int grid = eval_block::grid_for_range(range.size(), m_full_grid);
     std::vector<Accumulator> partials(static_cast<std::size_t>(grid));
-    if (m_width == eval_block::kNarrowWidth) {
+    if (m_width == eval_block::kSeparableWidth) {
+      eval_block::emulate_eval_grid<T, eval_block::kSeparableWidth>(v, range, grid,
+                                                                    partials.data());
+    } else if (m_width == eval_block::kNarrowWidth) {
       eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, range, grid, partials.data());
     } else {
       eval_block::emulate_eval_grid<T, eval_block::kWideWidth>(v, range, grid, partials.data());

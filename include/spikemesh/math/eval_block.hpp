@@ -29,6 +29,7 @@
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/point_stats.hpp"
+#include "spikemesh/math/separable.hpp"
 #include "spikemesh/math/warp.hpp"
 
 #include <cmath>
@@ -47,6 +48,10 @@ inline constexpr int kTilePoints = kSteps * kWarpSize;    ///< consecutive point
 inline constexpr int kBlockPoints = kTilePoints * kWarps; ///< points a block takes per round
 inline constexpr int kNarrowWidth = 32; ///< per-thread layer buffer widths instantiated
 inline constexpr int kWideWidth = 256;
+/// Not a buffer width: the instantiation that runs the separable spike path (separable.hpp,
+/// no layer buffers) for networks with NetworkView::sep.on. Such networks are packed with this
+/// as their buffer width (the path reads no buffers, so it only has to pack).
+inline constexpr int kSeparableWidth = kWideWidth + 1;
 
 /// One warp's histogram slots in shared memory. Only that warp writes them, one leader lane
 /// per bin and step, so plain read-modify-writes suffice (no atomics). Counts are 64-bit.
@@ -197,7 +202,11 @@ SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats) {
-  const HistScales scales(v.stats); // once per thread: no division per point
+  constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
+  const HistScales scales(v.stats);                     // once per thread: no division per point
+  separable::Tile<T, W> tile;
+  Lanes<W, bool> live;
+  Lanes<W, T> fsep;
   const int zero_bin = scales.f.scaled_bin(0.0);
   Lanes<W, LaneCursor<T>> cur;
   Lanes<W, RunSums> run;
@@ -210,8 +219,18 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   for (; t < tiles; t += stride) {                         // warp-uniform
     const index_t first = range.begin + t * kTilePoints;   // warp-uniform
     w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
+    if constexpr (kSeparable) {
+      const index_t left = range.end - first;                                 // warp-uniform
+      const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
+      separable::begin_tile(w, v.net, v.mesh, first, count, tile);            // warp-uniform
+    }
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
+      if constexpr (kSeparable) {
+        w.each([&](int lane) { live[lane] = base + lane < range.end; });
+        separable::step(w, v.net, tile, cur, live, fsep); // warp-uniform
+        separable::advance(w, v.mesh, tile);              // warp-uniform
+      }
       w.each([&](int lane) {
         ok[lane] = false;
         fzero[lane] = false;
@@ -219,8 +238,13 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         dbin[lane] = -1;
         err[lane] = 0.0;
         if (base + lane < range.end) {
-          T buf_a[Width], buf_b[Width];
-          const T f = forward(v.net, cur[lane].x, buf_a, buf_b);
+          T f;
+          if constexpr (kSeparable) {
+            f = fsep[lane];
+          } else {
+            T buf_a[Width], buf_b[Width];
+            f = forward(v.net, cur[lane].x, buf_a, buf_b);
+          }
           const PointSample ps = sample_at(v, cur[lane].x, f);
           run[lane].add(ps, v.stats.tau, stats[lane]);
           if (std::isfinite(ps.f)) {
