@@ -66,7 +66,7 @@ SepRun<T> run_separable(const NetworkView<T>& net, const MeshView& m, IndexRange
   for (index_t first = r.begin; first < r.end; first += eval_block::kTilePoints) {
     const index_t count = std::min<index_t>(eval_block::kTilePoints, r.end - first);
     w.each([&](int lane) { cur[lane].start(m, first + lane); });
-    separable::begin_tile(w, net, m, first, count, *tile);
+    separable::begin_tile(w, net, m, cur, count, *tile);
     std::vector<unsigned> words;
     int active = 0;
     for (int c = 0; c < tile->chunks; ++c) {

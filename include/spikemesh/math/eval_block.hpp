@@ -207,6 +207,7 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   separable::Tile<T, W> tile;
   Lanes<W, bool> live;
   Lanes<W, T> fsep;
+  Lanes<W, PointSample> sample;
   const int zero_bin = scales.f.scaled_bin(0.0);
   Lanes<W, LaneCursor<T>> cur;
   Lanes<W, RunSums> run;
@@ -222,14 +223,16 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
     if constexpr (kSeparable) {
       const index_t left = range.end - first;                                 // warp-uniform
       const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
-      separable::begin_tile(w, v.net, v.mesh, first, count, tile);            // warp-uniform
+      separable::begin_tile(w, v.net, v.mesh, cur, count, tile);              // warp-uniform
+      separable::begin_nearest(w, v.truth, v.mesh, tile);                     // warp-uniform
     }
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
       if constexpr (kSeparable) {
         w.each([&](int lane) { live[lane] = base + lane < range.end; });
-        separable::step(w, v.net, tile, cur, live, fsep); // warp-uniform
-        separable::advance(w, v.mesh, tile);              // warp-uniform
+        separable::step(w, v.net, tile, cur, live, fsep);        // warp-uniform
+        separable::samples(w, v, tile, cur, live, fsep, sample); // warp-uniform
+        separable::advance(w, v.mesh, tile);                     // warp-uniform
       }
       w.each([&](int lane) {
         ok[lane] = false;
@@ -238,19 +241,18 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         dbin[lane] = -1;
         err[lane] = 0.0;
         if (base + lane < range.end) {
-          T f;
+          PointSample ps;
           if constexpr (kSeparable) {
-            f = fsep[lane];
+            ps = sample[lane];
           } else {
             T buf_a[Width], buf_b[Width];
-            f = forward(v.net, cur[lane].x, buf_a, buf_b);
+            ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
           }
-          const PointSample ps = sample_at(v, cur[lane].x, f);
           run[lane].add(ps, v.stats.tau, stats[lane]);
           if (std::isfinite(ps.f)) {
             ok[lane] = true;
             fzero[lane] = ps.f == 0.0;
-            fbin[lane] = scales.f.scaled_bin(ps.f);
+            fbin[lane] = ps.f == 0.0 ? zero_bin : scales.f.scaled_bin(ps.f); // same bin
             dbin[lane] = scales.dist.scaled_bin(ps.distance);
             err[lane] = std::fabs(ps.f - ps.truth);
           }

@@ -31,6 +31,8 @@
 #include "spikemesh/math/activation.hpp"
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/network_view.hpp"
+#include "spikemesh/math/point_stats.hpp"
+#include "spikemesh/math/truth.hpp"
 #include "spikemesh/math/warp.hpp"
 
 namespace spikemesh {
@@ -41,6 +43,7 @@ template <class T>
 SM_HOST_DEVICE T layer0(const SeparableDesc& s, T w0, T b0, T x) {
   T z = b0;
   z += w0 * x;
+  if (s.act0 == Activation::ReLU) return z > T(0) ? z : T(0); // activate()'s ReLU, inline
   return activate(s.act0, z, static_cast<T>(s.alpha0));
 }
 
@@ -68,10 +71,23 @@ struct Geometry {
   T x_hi[kMaxDim];
   int segments = 1; ///< mesh rows along axis 0 that the tile's points lie on
 
-  /// Tile [first, first + count) of mesh @p m (count >= 1, all in the mesh).
-  SM_HOST_DEVICE void start(const MeshView& m, index_t first, index_t count) {
+  /// Tile [first, first + count) of mesh @p m (count >= 1, all in the mesh), from the position
+  /// @p k_lane of its point first + @p lane (a borrow back by lane points: no decode).
+  SM_HOST_DEVICE void start(const MeshView& m, const index_t* k_lane, int lane, index_t count) {
     index_t k_last[kMaxDim];
-    mesh_decode(m, first, k_first);
+    for (int a = 0; a < m.dim; ++a)
+      k_first[a] = k_lane[a];
+    index_t borrow = lane;
+    for (int a = 0; a < m.dim && borrow != 0; ++a) {
+      const index_t v = k_first[a] - borrow;
+      borrow = 0;
+      if (v >= 0) {
+        k_first[a] = v;
+      } else {
+        borrow = (-v + m.points_per_axis[a] - 1) / m.points_per_axis[a];
+        k_first[a] = v + borrow * m.points_per_axis[a];
+      }
+    }
     segments = 1;
     // The last point, first + count - 1, carried from axis 0 up (divisions only on a wrap).
     index_t idx = k_first[0] + (count - 1);
@@ -111,7 +127,24 @@ struct Tile {
   Lanes<W, T> prefix;      ///< lane s * n_active + k: prefix of active row k on segment s
   Lanes<W, int> seg;       ///< this lane's point: its segment
   Lanes<W, index_t> pos;   ///< and its position along axis 0 within that segment
+  bool near = false;       ///< lanes hold the nearest-training-point prefixes (grid, <= 32 rows)
+  Lanes<W, double> near_distance; ///< lane s: distance terms of axes >= 1 on segment s
+  Lanes<W, index_t> near_index;   ///< lane s: index part of axes >= 1 on segment s
+  index_t near_stride0 = 1;       ///< n^(d-1): index stride of axis 0
 };
+
+/// Integer position on axes >= 1 of segment @p sg of the tile (its first point's row + sg).
+template <class T>
+SM_HOST_DEVICE void segment_position(const MeshView& m, const Geometry<T>& g, int sg, index_t* k) {
+  for (int a = 1; a < m.dim; ++a)
+    k[a] = g.k_first[a];
+  index_t carry = static_cast<index_t>(sg);
+  for (int a = 1; a < m.dim && carry != 0; ++a) {
+    const index_t v = k[a] + carry;
+    carry = v / m.points_per_axis[a];
+    k[a] = v - carry * m.points_per_axis[a];
+  }
+}
 
 /// Pre-activation bound U_r of row @p r over the box (see the file comment).
 template <class T>
@@ -127,12 +160,13 @@ SM_HOST_DEVICE T row_upper(const NetworkView<T>& net, const Geometry<T>& g, int 
   return u;
 }
 
-/// Starts warp tile [first, first + count) of the mesh (count >= 1, all in range).
-template <class T, class W>
+/// Starts warp tile [first, first + count) of the mesh (count >= 1, all in range); @p cur:
+/// each lane's cursor, started at first + lane.
+template <class T, class W, class X>
 SM_HOST_DEVICE void begin_tile(const W& w, const NetworkView<T>& net, const MeshView& m,
-                               index_t first, index_t count, Tile<T, W>& t) {
+                               const X& cur, index_t count, Tile<T, W>& t) {
   const SeparableDesc& s = net.sep;
-  w.each([&](int lane) { t.g[lane].start(m, first, count); });
+  w.each([&](int lane) { t.g[lane].start(m, cur[lane].k, lane, count); });
   // Activity mask: lane l tests row 32 c + l; lane c keeps word c.
   t.chunks = (s.rows + kWarpSize - 1) / kWarpSize; // warp-uniform
   t.n_active = 0;                                  // warp-uniform
@@ -185,16 +219,8 @@ SM_HOST_DEVICE void begin_tile(const W& w, const NetworkView<T>& net, const Mesh
     t.prefix[lane] = T(0);
     const int sg = lane / t.n_active;
     if (sg >= segments) return;
-    const Geometry<T>& g = t.g[lane];
     index_t k[kMaxDim];
-    for (int a = 1; a < m.dim; ++a)
-      k[a] = g.k_first[a];
-    index_t carry = static_cast<index_t>(sg);
-    for (int a = 1; a < m.dim && carry != 0; ++a) {
-      const index_t v = k[a] + carry;
-      carry = v / m.points_per_axis[a];
-      k[a] = v - carry * m.points_per_axis[a];
-    }
+    segment_position(m, t.g[lane], sg, k);
     const int r = row[lane];
     const std::int32_t* row_ptr = net.indices + s.row_off;
     const std::int32_t* axis = net.indices + s.axis_off;
@@ -205,6 +231,63 @@ SM_HOST_DEVICE void begin_tile(const W& w, const NetworkView<T>& net, const Mesh
       z += term(net, e, static_cast<T>(mesh_coordinate(m, a, k[a])));
     }
     t.prefix[lane] = z;
+  });
+}
+
+/// The nearest-training-point prefixes of the tile's segments (nearest_training_point() sums
+/// the axes from the last down to axis 0): lane s sums segment s's axes >= 1.
+template <class T, class W>
+SM_HOST_DEVICE void begin_nearest(const W& w, const TruthView& tr, const MeshView& m,
+                                  Tile<T, W>& t) {
+  const int segments = t.g[0].segments;      // warp-uniform
+  t.near = tr.grid && segments <= kWarpSize; // warp-uniform
+  if (!t.near) return;                       // warp-uniform
+  t.near_stride0 = 1;                        // warp-uniform
+  for (int a = 1; a < m.dim; ++a)            // warp-uniform
+    t.near_stride0 *= tr.n;                  // warp-uniform
+  w.each([&](int lane) {
+    t.near_distance[lane] = 0.0;
+    t.near_index[lane] = 0;
+    if (lane >= segments) return;
+    index_t k[kMaxDim];
+    segment_position(m, t.g[lane], lane, k);
+    index_t stride = 1;
+    for (int a = m.dim - 1; a >= 1; --a) {
+      double term;
+      const double xa = static_cast<double>(static_cast<T>(mesh_coordinate(m, a, k[a])));
+      t.near_index[lane] += nearest_on_axis(tr, xa, &term) * stride;
+      t.near_distance[lane] += term;
+      stride *= tr.n;
+    }
+  });
+}
+
+/// The sample of each live lane's point whose network value is @p f, as sample_at() computes
+/// it, with the nearest training point's axes >= 1 taken from the tile's segment prefixes.
+template <class T, class W, class X>
+SM_HOST_DEVICE void samples(const W& w, const EvalView<T>& v, const Tile<T, W>& t, const X& x,
+                            const Lanes<W, bool>& live, const Lanes<W, T>& f,
+                            Lanes<W, PointSample>& out) {
+  if (!t.near) { // warp-uniform
+    w.each([&](int lane) {
+      if (live[lane]) out[lane] = sample_at(v, x[lane].x, f[lane]);
+    });
+    return;
+  }
+  Lanes<W, int> src;
+  w.each([&](int lane) { src[lane] = live[lane] ? t.seg[lane] : 0; });
+  const Lanes<W, double> dist = w.shfl_idx(t.near_distance, src); // warp-uniform
+  const Lanes<W, index_t> idx = w.shfl_idx(t.near_index, src);    // warp-uniform
+  w.each([&](int lane) {
+    if (!live[lane]) return;
+    PointSample s;
+    s.f = static_cast<double>(f[lane]);
+    double term;
+    const index_t i0 = nearest_on_axis(v.truth, static_cast<double>(x[lane].x[0]), &term);
+    s.distance = dist[lane] + term;
+    s.truth = v.truth.task == Task::Classify ? v.truth.y[idx[lane] + i0 * t.near_stride0]
+                                             : target_value(v.truth.target, x[lane].x, v.mesh.dim);
+    out[lane] = s;
   });
 }
 
