@@ -326,7 +326,8 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const Tile<T, W>
           for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e)
             z += term(net, e, x[lane].x[axis[e]]);
         }
-        const T a = activate(s.act1, z, alpha1);
+        const T a = s.act1 == Activation::ReLU ? (z > T(0) ? z : T(0)) // activate()'s ReLU
+                                               : activate(s.act1, z, alpha1);
         if (a != T(0)) f[lane] += net.params[s.out_w_off + r] * a;
       });
       ++k; // warp-uniform
@@ -337,6 +338,7 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const Tile<T, W>
 /// Moves each lane's segment and axis-0 position on by kWarpSize points.
 template <class T, class W>
 SM_HOST_DEVICE void advance(const W& w, const MeshView& m, Tile<T, W>& t) {
+  if (t.g[0].segments == 1) return; // warp-uniform: every point on segment 0
   w.each([&](int lane) {
     index_t p = t.pos[lane] + kWarpSize;
     while (p >= m.points_per_axis[0]) {
