@@ -17,6 +17,42 @@ bool all_finite(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
 }
 
+/// Layer 0 is axis-separable: sparse, exactly one input per neuron.
+bool separable_first(const Network& net) {
+  if (net.layers.size() < 2 || !net.layers[0].is_sparse()) return false;
+  const Layer& L = net.layers[0];
+  for (int q = 0; q <= L.out; ++q) {
+    if (L.row_ptr[static_cast<std::size_t>(q)] != q) return false;
+  }
+  return true;
+}
+
+/// The canonical summation order of a sparse layer that reads a separable layer 0: each row's
+/// entries stably sorted by descending axis of the neuron they read (docs/math.md).
+Layer axis_ordered(const Layer& L, const Layer& first) {
+  Layer R = L;
+  std::vector<std::pair<int, double>> row;
+  for (int r = 0; r < L.out; ++r) {
+    row.clear();
+    for (std::int32_t e = L.row_ptr[r]; e < L.row_ptr[r + 1]; ++e)
+      row.emplace_back(L.cols[e], L.values[e]);
+    std::stable_sort(row.begin(), row.end(), [&](const auto& a, const auto& b) {
+      return first.cols[a.first] > first.cols[b.first];
+    });
+    for (std::int32_t e = L.row_ptr[r]; e < L.row_ptr[r + 1]; ++e) {
+      R.cols[e] = row[static_cast<std::size_t>(e - L.row_ptr[r])].first;
+      R.values[e] = row[static_cast<std::size_t>(e - L.row_ptr[r])].second;
+    }
+  }
+  return R;
+}
+
+/// alpha * t is non-decreasing for alpha >= 0, so these activations are monotone in fl.
+bool monotone(Activation a, double alpha) {
+  return a == Activation::Identity || a == Activation::ReLU ||
+         (a == Activation::PReLU && alpha >= 0.0);
+}
+
 } // namespace
 
 std::int64_t Layer::nnz() const {
@@ -140,8 +176,11 @@ template <class T>
 PackedNetwork<T>::PackedNetwork(const Network& net, int max_buffer_width) : m_in_dim(net.in_dim) {
   net.validate();
   const std::size_t n = net.layers.size();
+  const bool separable = separable_first(net);
   for (std::size_t l = 0; l < n; ++l) {
-    const Layer& L = net.layers[l];
+    const bool reorder = l == 1 && separable && net.layers[1].is_sparse();
+    const Layer reordered = reorder ? axis_ordered(net.layers[1], net.layers[0]) : Layer();
+    const Layer& L = reorder ? reordered : net.layers[l];
     LayerDesc D;
     D.in = L.in;
     D.out = L.out;
@@ -189,6 +228,54 @@ PackedNetwork<T>::PackedNetwork(const Network& net, int max_buffer_width) : m_in
       throw std::invalid_argument(layer_name(l) + ": two consecutive wide layers");
     }
   }
+  if (separable) pack_separable(net);
+}
+
+template <class T>
+void PackedNetwork<T>::pack_separable(const Network& net) {
+  // Layer 0 separable, layer 1 sparse, layer 2 the (dense) output; at most 32 x 32 spike rows
+  // (the kernel keeps one 32-row activity mask per lane).
+  if (net.layers.size() != 3 || !net.layers[1].is_sparse() || net.layers[2].is_sparse()) return;
+  if (net.layers[1].out > 32 * 32) return;
+  const LayerDesc& D0 = m_layers[0];
+  const LayerDesc& D1 = m_layers[1];
+  const LayerDesc& D2 = m_layers[2];
+  SeparableDesc s;
+  s.on = true;
+  s.act0 = D0.act;
+  s.act1 = D1.act;
+  s.alpha0 = D0.alpha;
+  s.alpha1 = D1.alpha;
+  s.skip = D1.act == Activation::ReLU && monotone(D0.act, D0.alpha);
+  s.rows = D1.out;
+  s.bias_off = D1.b_off;
+  s.out_w_off = D2.w_off; // [in][out] with out = 1: weight of row r at w_off + r
+  s.out_b_off = D2.b_off;
+  s.row_off = D1.row_off;
+  const std::vector<std::int32_t> row_ptr(m_indices.begin() + D1.row_off,
+                                          m_indices.begin() + D1.row_off + D1.out + 1);
+  const std::int64_t nnz = row_ptr[static_cast<std::size_t>(D1.out)];
+  std::vector<std::int32_t> axis(static_cast<std::size_t>(nnz));
+  std::vector<T> terms;
+  for (std::int64_t e = 0; e < nnz; ++e) {
+    const std::int32_t c = m_indices[static_cast<std::size_t>(D1.col_off + e)];
+    axis[static_cast<std::size_t>(e)] = m_indices[static_cast<std::size_t>(D0.col_off + c)];
+    terms.push_back(m_params[static_cast<std::size_t>(D1.w_off + e)]);
+    terms.push_back(m_params[static_cast<std::size_t>(D0.w_off + c)]);
+    terms.push_back(m_params[static_cast<std::size_t>(D0.b_off + c)]);
+  }
+  s.term_off = static_cast<std::int64_t>(m_params.size());
+  m_params.insert(m_params.end(), terms.begin(), terms.end());
+  s.axis_off = static_cast<std::int64_t>(m_indices.size());
+  m_indices.insert(m_indices.end(), axis.begin(), axis.end());
+  s.split_off = static_cast<std::int64_t>(m_indices.size());
+  for (std::size_t r = 0; r < static_cast<std::size_t>(D1.out); ++r) {
+    std::int32_t e = row_ptr[r];
+    while (e < row_ptr[r + 1] && axis[static_cast<std::size_t>(e)] != 0)
+      ++e;
+    m_indices.push_back(e);
+  }
+  m_sep = s;
 }
 
 template <class T>
@@ -200,6 +287,7 @@ NetworkView<T> PackedNetwork<T>::view() const {
   v.n_layers = static_cast<int>(m_layers.size());
   v.in_dim = m_in_dim;
   v.buffer_width = m_buffer_width;
+  v.sep = m_sep;
   return v;
 }
 

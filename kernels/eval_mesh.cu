@@ -85,7 +85,9 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
   if (range.size() == 0) return;
   if (flush_tiles < 1 || flush_tiles > eval_block::kFlushTiles)
     throw std::invalid_argument("launch_eval_mesh: flush period outside [1, kFlushTiles]");
-  if (width == kNarrowWidth) {
+  if (width == eval_block::kSeparableWidth) {
+    launch<T, eval_block::kSeparableWidth>(view, range, grid, partials, stream, flush_tiles);
+  } else if (width == kNarrowWidth) {
     launch<T, kNarrowWidth>(view, range, grid, partials, stream, flush_tiles);
   } else {
     launch<T, kWideWidth>(view, range, grid, partials, stream, flush_tiles);
@@ -101,6 +103,7 @@ void launch_merge_partials(const Accumulator* parts, int count, Accumulator* out
 
 template <class T>
 int eval_mesh_grid(int width, int device) {
+  if (width == eval_block::kSeparableWidth) return grid_for<T, eval_block::kSeparableWidth>(device);
   return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device)
                                : grid_for<T, kWideWidth>(device);
 }

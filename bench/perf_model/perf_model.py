@@ -161,7 +161,7 @@ def uniform_lines(path, mark=UNIFORM_MARK):
         return set()
 
 
-def line_profile(build, case, precision):
+def line_profile(build, case, precision, mesh_points=1e9, generic=False):
     exe = os.path.join(build, "bench", "spikemesh_perf_line_counts")
     objdir = os.path.join(build, "bench", "CMakeFiles", "spikemesh_perf_line_counts.dir",
                           "perf_model")
@@ -169,7 +169,10 @@ def line_profile(build, case, precision):
         die(f"{exe} missing: build the target spikemesh_perf_line_counts first")
     for g in glob.glob(os.path.join(objdir, "*.gcda")):
         os.remove(g)
-    r = subprocess.run([exe, case, precision], capture_output=True, text=True)
+    args = [exe, case, precision]
+    if mesh_points != 1e9 or generic:
+        args += ["0", repr(mesh_points)] + (["generic"] if generic else [])
+    r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
         die(f"{exe} {case} {precision}: {r.stderr.strip()}")
     meta = json.loads(r.stdout)
@@ -338,11 +341,11 @@ def hot_loop(fn, hot):
     return 0.0, 0, 0, 0, "-"
 
 
-def predict(kernels, build):
+def predict(kernels, build, mesh_points=1e9, generic=False):
     rows = []
     for case in CASES:
         for prec in PRECISIONS:
-            meta, per_point = line_profile(build, case, prec)
+            meta, per_point = line_profile(build, case, prec, mesh_points, generic)
             t = "float" if prec == "float" else "double"
             # The kernel the CUDA evaluator runs the case with (the fused dense kernel for
             # the dense-W cases), as the profile program reports it.
@@ -449,6 +452,12 @@ def main():
     ap.add_argument("--json", help="write every figure to this JSON file")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     ap.add_argument("--gates", help="JSON file of ceilings; exit 1 when one is exceeded")
+    ap.add_argument("--mesh-points", type=float, default=1e9,
+                    help="profile a sample of the mesh of this many points (default 1e9, the "
+                         "benchmarks' mesh); 0: the whole coarse sample mesh (before 2026-12-01)")
+    ap.add_argument("--generic", action="store_true",
+                    help="profile the generic forward pass where the separable path applies "
+                         "(the kernel before it: before/after tables)")
     a = ap.parse_args()
     if not os.path.isdir(a.build):
         die(f"--build {a.build}: not a folder")
@@ -457,7 +466,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="spikemesh-perf-") as tmp:
         kernels = compile_kernels(nvcc, nvdisasm, tmp)
     res = resources(kernels)
-    rows = predict(kernels, os.path.abspath(a.build))
+    rows = predict(kernels, os.path.abspath(a.build), a.mesh_points, a.generic)
     print_tables(res, rows, a.markdown)
     if a.json:
         with open(a.json, "w") as f:

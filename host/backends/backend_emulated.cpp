@@ -73,6 +73,9 @@ private:
       dense_block::emulate_dense_grid<T, dense_block::kRowsWide>(v, range, grid, partials.data());
     } else if (rows == dense_block::kRowsNarrow) {
       dense_block::emulate_dense_grid<T, dense_block::kRowsNarrow>(v, range, grid, partials.data());
+    } else if (m_width == eval_block::kSeparableWidth) {
+      eval_block::emulate_eval_grid<T, eval_block::kSeparableWidth>(v, range, grid,
+                                                                    partials.data());
     } else if (m_width == eval_block::kNarrowWidth) {
       eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, range, grid, partials.data());
     } else {

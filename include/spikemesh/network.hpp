@@ -64,13 +64,18 @@ public:
   const std::vector<std::int32_t>& indices() const { return m_indices; }
   int buffer_width() const { return m_buffer_width; }
   int in_dim() const { return m_in_dim; }
+  /// The axis-separable spike structure (network_view.hpp), when the network has it.
+  const SeparableDesc& separable() const { return m_sep; }
 
 private:
+  void pack_separable(const Network& net);
+
   std::vector<LayerDesc> m_layers;
   std::vector<T> m_params;
   std::vector<std::int32_t> m_indices;
   int m_buffer_width = 0;
   int m_in_dim = 0;
+  SeparableDesc m_sep;
 };
 
 extern template class PackedNetwork<float>;

@@ -31,6 +31,7 @@
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/point_stats.hpp"
+#include "spikemesh/math/separable.hpp"
 #include "spikemesh/math/warp.hpp"
 
 #include <cmath>
@@ -49,6 +50,10 @@ inline constexpr int kTilePoints = kSteps * kWarpSize;    ///< consecutive point
 inline constexpr int kBlockPoints = kTilePoints * kWarps; ///< points a block takes per round
 inline constexpr int kNarrowWidth = 32; ///< per-thread layer buffer widths instantiated
 inline constexpr int kWideWidth = 256;
+/// Not a buffer width: the instantiation that runs the separable spike path (separable.hpp,
+/// no layer buffers) for networks with NetworkView::sep.on. Such networks are packed with this
+/// as their buffer width (the path reads no buffers, so it only has to pack).
+inline constexpr int kSeparableWidth = kWideWidth + 1;
 
 /// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). A warp
 /// step adds at most kWarpSize to one counter (one count per live lane), so a tile adds at most
@@ -239,7 +244,12 @@ template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
                                int flush_tiles = kFlushTiles) {
-  const HistScales scales(v.stats); // once per thread: no division per point
+  constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
+  const HistScales scales(v.stats);                     // once per thread: no division per point
+  separable::Tile<T, W> tile;
+  Lanes<W, bool> live;
+  Lanes<W, T> fsep;
+  Lanes<W, PointSample> sample;
   const int zero_bin = scales.f.scaled_bin(0.0);
   Lanes<W, LaneCursor<T>> cur;
   Lanes<W, RunSums> run;
@@ -253,8 +263,20 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   for (; t < tiles; t += stride) {                         // warp-uniform
     const index_t first = range.begin + t * kTilePoints;   // warp-uniform
     w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
+    if constexpr (kSeparable) {
+      const index_t left = range.end - first;                                 // warp-uniform
+      const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
+      separable::begin_tile(w, v.net, v.mesh, cur, count, tile);              // warp-uniform
+      separable::begin_nearest(w, v.truth, v.mesh, tile);                     // warp-uniform
+    }
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
+      if constexpr (kSeparable) {
+        w.each([&](int lane) { live[lane] = base + lane < range.end; });
+        separable::step(w, v.net, tile, cur, live, fsep);        // warp-uniform
+        separable::samples(w, v, tile, cur, live, fsep, sample); // warp-uniform
+        separable::advance(w, v.mesh, tile);                     // warp-uniform
+      }
       w.each([&](int lane) {
         ok[lane] = false;
         fzero[lane] = false;
@@ -262,14 +284,18 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         dbin[lane] = -1;
         err[lane] = 0.0;
         if (base + lane < range.end) {
-          T buf_a[Width], buf_b[Width];
-          const T f = forward(v.net, cur[lane].x, buf_a, buf_b);
-          const PointSample ps = sample_at(v, cur[lane].x, f);
+          PointSample ps;
+          if constexpr (kSeparable) {
+            ps = sample[lane];
+          } else {
+            T buf_a[Width], buf_b[Width];
+            ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
+          }
           run[lane].add(ps, v.stats.tau, stats[lane]);
           if (std::isfinite(ps.f)) {
             ok[lane] = true;
             fzero[lane] = ps.f == 0.0;
-            fbin[lane] = scales.f.scaled_bin(ps.f);
+            fbin[lane] = ps.f == 0.0 ? zero_bin : scales.f.scaled_bin(ps.f); // same bin
             dbin[lane] = scales.dist.scaled_bin(ps.distance);
             err[lane] = std::fabs(ps.f - ps.truth);
           }

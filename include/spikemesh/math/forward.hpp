@@ -2,11 +2,17 @@
 /// @brief The fused per-point forward pass shared by the CPU and CUDA backends.
 ///
 /// Summation order is fixed and identical whether a layer is buffered or streamed: every
-/// pre-activation is bias first, then inputs in ascending index order. So the choice of
-/// buffer width (which differs between backends) never changes a result. Dense layers (and the
-/// dense layer a streamed layer folds into) accumulate with fused multiply-adds, z = fma(w, a,
-/// z), one rounding per term (math/fma.hpp), as the GPU's block GEMM does
-/// (math/dense_block.hpp); sparse rows multiply and add, two roundings per term.
+/// pre-activation is bias first, then its inputs in stored order (dense: ascending index;
+/// sparse: CSR order). So the choice of buffer width (which differs between backends) never
+/// changes a result. The CSR order is set at pack time (PackedNetwork, host/network.cpp): a
+/// sparse layer 1 that reads an axis-separable sparse layer 0 (one input per neuron) has each
+/// row's entries stably sorted by descending axis of the layer-0 neuron they read, so terms of
+/// axes >= 1 come before those of axis 0 (docs/math.md 7.6). Every backend, and the mesh
+/// kernel's separable path (separable.hpp, which adds a row's axis-0 terms to a per-row prefix
+/// over axes >= 1), follows this order. Dense layers (and the dense layer a streamed layer folds
+/// into) accumulate with fused multiply-adds, z = fma(w, a, z), one rounding per term
+/// (math/fma.hpp), as the GPU's block GEMM does (math/dense_block.hpp); sparse rows multiply
+/// and add, two roundings per term.
 #pragma once
 
 #include "spikemesh/config.hpp"

@@ -75,16 +75,28 @@ struct Nearest {
   double distance = 0.0;
 };
 
+/// Grid training set, axis @p k at coordinate @p xk: the nearest grid position and the axis's
+/// distance term |xk - i h|.
+SM_HOST_DEVICE index_t nearest_on_axis(const TruthView& t, double xk, double* term) {
+  double i = std::floor(xk * t.inv_h + 0.5);
+  i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
+  *term = std::fabs(xk - i * t.h);
+  return static_cast<index_t>(i);
+}
+
+/// Nearest training point to x. On the grid the distance sums the axes' terms from the last
+/// axis down to axis 0, so that the sum over axes >= 1 is a prefix (the mesh kernel's separable
+/// path computes it once per mesh row of a warp tile); the index is first axis slowest.
 template <class T>
 SM_HOST_DEVICE Nearest nearest_training_point(const TruthView& t, const T* x) {
   Nearest r;
   if (t.grid) {
-    for (int k = 0; k < t.dim; ++k) {
-      const double xk = static_cast<double>(x[k]);
-      double i = std::floor(xk * t.inv_h + 0.5);
-      i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
-      r.index = r.index * t.n + static_cast<index_t>(i); // first axis slowest
-      r.distance += std::fabs(xk - i * t.h);
+    index_t stride = 1;
+    for (int k = t.dim - 1; k >= 0; --k) {
+      double term;
+      r.index += nearest_on_axis(t, static_cast<double>(x[k]), &term) * stride;
+      r.distance += term;
+      stride *= t.n;
     }
     return r;
   }

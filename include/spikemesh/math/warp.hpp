@@ -115,6 +115,18 @@ struct HostWarp {
     return r;
   }
 
+  /// __shfl_sync(mask, x, src[l]) with a source per lane: lane l reads lane src[l] mod 32;
+  /// poison when that lane or the reading lane is outside @p mask.
+  template <class T>
+  Lanes<T> shfl_idx(const Lanes<T>& x, const Lanes<int>& src, unsigned mask = kFullMask) const {
+    Lanes<T> r;
+    for (int l = 0; l < kWarpSize; ++l) {
+      const int s = src[l] & (kWarpSize - 1);
+      r[l] = in(mask, l) && in(mask, s) ? x[s] : warp_poison<T>();
+    }
+    return r;
+  }
+
   /// __shfl_xor_sync(mask, x, lane_mask): lane l reads lane l ^ lane_mask (its own value when
   /// that is past the warp); poison when either lane is outside @p mask.
   template <class T>
@@ -175,6 +187,12 @@ struct DeviceWarp {
   __device__ __forceinline__ Lanes<T> shfl(const Lanes<T>& x, int src,
                                            unsigned mask = kFullMask) const {
     return {__shfl_sync(mask, x.v, src)};
+  }
+
+  template <class T>
+  __device__ __forceinline__ Lanes<T> shfl_idx(const Lanes<T>& x, const Lanes<int>& src,
+                                               unsigned mask = kFullMask) const {
+    return {__shfl_sync(mask, x.v, src.v)};
   }
 
   template <class T>
