@@ -114,7 +114,7 @@ void expect_step_equals_forward(const Net& n, std::uint64_t seed, EmulationOrder
   constexpr int B = 32;
   std::vector<T> ba(static_cast<std::size_t>(net.buffer_width)), bb(ba.size());
   std::vector<T> xs(static_cast<std::size_t>(d) * B), ta(ba.size() * B), tb(ta.size());
-  std::vector<T> ranges(2 * static_cast<std::size_t>(std::max(net.buffer_width, d)));
+  std::vector<T> ranges(cpu::tile_ranges_size(net));
   int nonzero = 0;
   for (int p0 = 0; p0 < dense_block::kStepPoints; p0 += B) {
     for (int p = 0; p < B; ++p)

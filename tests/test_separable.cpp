@@ -112,8 +112,7 @@ std::vector<T> cpu_values(const NetworkView<T>& net, const MeshView& m, IndexRan
   const int d = m.dim;
   const int width = std::max(net.buffer_width, net.in_dim);
   std::vector<T> x(static_cast<std::size_t>(d) * B), a(static_cast<std::size_t>(width) * B),
-      b(a.size()), ranges(2 * static_cast<std::size_t>(width)), f(B),
-      p(static_cast<std::size_t>(d));
+      b(a.size()), ranges(cpu::tile_ranges_size(net)), f(B), p(static_cast<std::size_t>(d));
   std::vector<T> out;
   for (index_t i = r.begin; i < r.end; i += B) {
     for (int k = 0; k < B; ++k) {

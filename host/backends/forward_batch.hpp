@@ -502,9 +502,16 @@ struct TilePlans {
   std::int32_t* active = nullptr;        ///< max rows values
 };
 
+/// Values forward_tile()'s @p ranges must hold: per-input tile minimum, maximum and magnitude.
+template <class T>
+inline std::size_t tile_ranges_size(const NetworkView<T>& net) {
+  return 3 *
+         static_cast<std::size_t>(net.buffer_width > net.in_dim ? net.buffer_width : net.in_dim);
+}
+
 /// f[b] for the B points x[k][b] (structure of arrays). @p buf_a and @p buf_b hold
 /// net.buffer_width * B values each.
-/// @p ranges holds 3 * max(net.buffer_width, net.in_dim) values (per-input tile ranges).
+/// @p ranges holds tile_ranges_size(net) values (per-input tile ranges).
 /// With @p plans, layers that have a SilencePlan test their rows through it (the same rows are
 /// skipped or not as far as the result goes: a skipped row is exactly zero over the tile).
 template <class T, int B>

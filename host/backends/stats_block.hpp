@@ -155,40 +155,40 @@ add_stats_block(const EvalView<T>& v, const T* x, const T* f, int b0, int n, con
     splat(top, static_cast<double>(t.n - 1));
     splat(m1, -1.0);
     // On a tile inside one row, axes >= 1 are the same at every lane: their nearest index and
-    // distance term once (the same operations), then per lane idx = i0 n^(d-1) + rest (exact
-    // integers) and dist = |x0 - i0 h| + c1 + c2 + ... in nearest_training_point's order.
+    // distance terms once (the same operations), summed from the last axis down as
+    // nearest_training_point() sums them, so that they form the prefix of every lane's sum;
+    // then per lane dist = prefix + ... + |x0 - i0 h| and idx = rest + i0 n^(d-1) (exact
+    // integers) in nearest_training_point's order.
     const int k_lane = row_const ? 1 : t.dim; // axes [0, k_lane) per lane
-    double rest = 0.0, place = 1.0, cterm[kMaxDim] = {};
-    for (int k = k_lane; k < t.dim; ++k) {
+    double rest = 0.0, place = 1.0, prefix = 0.0;
+    for (int k = t.dim - 1; k >= k_lane; --k) {
       const double xd = static_cast<double>(xb[k * B]);
       double i = std::floor(xd * t.inv_h + 0.5);
       i = i < 0.0 ? 0.0 : (i > t.n - 1 ? t.n - 1 : i);
-      rest = rest * t.n + i;
+      rest += i * place;
       place *= t.n;
-      cterm[k] = std::fabs(xd - i * t.h);
+      prefix += std::fabs(xd - i * t.h);
     }
-    VD vrest, vplace;
+    VD vrest, vprefix;
     splat(vrest, rest);
-    splat(vplace, place);
+    splat(vprefix, prefix);
     for (int c = 0; c < kStatBlock; c += 4) {
-      VD id = zero, ds = zero;
-      for (int k = 0; k < k_lane; ++k) {
+      VD id = vrest, ds = vprefix;
+      double stride = place;
+      for (int k = k_lane - 1; k >= 0; --k) {
         VD xd;
         load4(xd, xb + k * B + c);
         VD i = xd * inv_h + half;
         i = i < m1 ? m1 : (i > tn ? tn : i); // floor() clamped to [0, n - 1] is unchanged
         floor_small(i);
         i = i < zero ? zero : (i > top ? top : i);
-        id = id * tn + i;
+        VD vs;
+        splat(vs, stride);
+        id += i * vs;
+        stride *= t.n;
         VD e = xd - i * hh;
         vabs(e);
         ds += e;
-      }
-      id = id * vplace + vrest;
-      for (int k = k_lane; k < t.dim; ++k) {
-        VD ck;
-        splat(ck, cterm[k]);
-        ds += ck;
       }
       __builtin_memcpy(idx + c, &id, sizeof id);
       __builtin_memcpy(dist + c, &ds, sizeof ds);
