@@ -22,14 +22,6 @@ namespace {
 
 constexpr int kThreads = dense_block::kThreads;
 
-struct MergeScalar {
-  __device__ ScalarStats operator()(const ScalarStats& a, const ScalarStats& b) const {
-    ScalarStats r = a;
-    r.merge(b);
-    return r;
-  }
-};
-
 template <class T, int MO>
 __global__ void __launch_bounds__(kThreads, 1)
     eval_dense_kernel(const EvalView<T> v, const IndexRange range,
@@ -46,7 +38,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   dense_block::block_tiles<T, MO>(b, v, range, static_cast<int>(blockIdx.x),
                                   static_cast<int>(gridDim.x), reinterpret_cast<T*>(dense_smem),
                                   bins, local); // phase 2 (ends with a barrier)
-  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.l.v, MergeScalar{});
+  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.l.v, MergeScalarStats{});
   __syncthreads(); // the shared bins are complete
   Accumulator* out = partials + blockIdx.x;
   if (tid == 0) out->scalar = block;

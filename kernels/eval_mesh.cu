@@ -22,14 +22,6 @@
 namespace spikemesh::cuda {
 namespace {
 
-struct MergeScalar {
-  __device__ ScalarStats operator()(const ScalarStats& a, const ScalarStats& b) const {
-    ScalarStats r = a;
-    r.merge(b);
-    return r;
-  }
-};
-
 template <class T, int Width>
 __global__ void __launch_bounds__(kBlock)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
@@ -47,7 +39,7 @@ __global__ void __launch_bounds__(kBlock)
   eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                    static_cast<int>(gridDim.x), w, bins.warp[w], local,
                                    flush_tiles); // phase 2
-  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalar{});
+  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalarStats{});
   __syncthreads(); // the shared bins are complete
   Accumulator* out = partials + blockIdx.x;
   if (tid == 0) out->scalar = block;

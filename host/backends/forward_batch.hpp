@@ -16,6 +16,13 @@
 #include <utility>
 #include <vector>
 
+/// The inner loops' "no aliasing across iterations" hint, in the compiler's own spelling.
+#if defined(__clang__)
+#define SM_IVDEP // clang: no equivalent that does not warn when it cannot vectorise
+#else
+#define SM_IVDEP _Pragma("GCC ivdep")
+#endif
+
 namespace spikemesh::cpu {
 
 /// a[b] = act(z[b]) for a tile; the switch sits outside the loop so each case vectorises.
@@ -69,15 +76,13 @@ __attribute__((always_inline)) inline void vstore(T* p, const typename Vec<T>::t
   __builtin_memcpy(p, &v, sizeof v);
 }
 
-/// A vector with every lane = @p s, bit for bit (a -0 stays -0, unlike V{} + s): lane 0
-/// shuffled to every lane, which compiles to a broadcast.
+/// A vector with every lane = @p s, bit for bit (a -0 stays -0, unlike V{} + s); lane by
+/// lane, which GCC and clang both compile to a broadcast (__builtin_shuffle is GCC's only).
 template <class T>
 __attribute__((always_inline)) inline void vsplat(typename Vec<T>::type& v, T s) {
-  using V = typename Vec<T>::type;
-  using I = decltype(V{} != V{});
-  V t{};
-  t[0] = s;
-  v = __builtin_shuffle(t, I{});
+  v = typename Vec<T>::type{};
+  for (int k = 0; k < Vec<T>::lanes; ++k)
+    v[k] = s;
 }
 
 /// z[b] = bias[r] + sum_e value_e * in[col_e][b] for sparse row @p r (same order as sparse_row).
@@ -184,7 +189,7 @@ dense_row_tile(const NetworkView<T>& net, const LayerDesc& L, const T* in, int r
   for (int j = 0; j < L.in; ++j) {
     const T w = net.params[L.w_off + static_cast<std::int64_t>(j) * L.out + r];
     const T* src = in + static_cast<std::int64_t>(j) * B;
-#pragma GCC ivdep
+    SM_IVDEP
     for (int b = 0; b < B; ++b)
       z[b] = fma_rn(w, src[b], z[b]);
   }
@@ -197,7 +202,7 @@ __attribute__((always_inline)) inline void axpy_tile(const T* w, int outs, const
   for (int k = 0; k < outs; ++k) {
     const T wk = w[k];
     T* o = out + static_cast<std::int64_t>(k) * B;
-#pragma GCC ivdep
+    SM_IVDEP
     for (int b = 0; b < B; ++b)
       o[b] = fma_rn(wk, a[b], o[b]);
   }
@@ -469,21 +474,21 @@ __attribute__((always_inline)) inline int active_rows(const SilencePlan<T>& p, c
   T* __restrict m = mag;
   const T* __restrict gu = gub;
   const T* __restrict gm = gmag;
-#pragma GCC ivdep
+  SM_IVDEP
   for (int r = 0; r < R; ++r) {
     u[r] = bias[r];
     m[r] = abs_bias[r];
   }
   for (int k = 0; k < p.slots; ++k) {
     const std::int32_t* __restrict rg = p.row_group.data() + static_cast<std::size_t>(k) * R;
-#pragma GCC ivdep
+    SM_IVDEP
     for (int r = 0; r < R; ++r) { // gathers
       u[r] += gu[rg[r]];
       m[r] += gm[rg[r]];
     }
   }
   const T* __restrict margin = p.margin.data();
-#pragma GCC ivdep
+  SM_IVDEP
   for (int r = 0; r < R; ++r)
     u[r] = u[r] < margin[r] * m[r] ? T(0) : T(1); // NaN (or every point NaN: -inf): not silent
   int n = 0;

@@ -237,4 +237,13 @@ struct Accumulator {
 };
 static_assert(std::is_trivially_copyable_v<Accumulator>);
 
+/// ScalarStats::merge as a binary operator (the kernels' CUB block reductions).
+struct MergeScalarStats {
+  SM_HOST_DEVICE ScalarStats operator()(const ScalarStats& a, const ScalarStats& b) const {
+    ScalarStats r = a;
+    r.merge(b);
+    return r;
+  }
+};
+
 } // namespace spikemesh
