@@ -12,6 +12,7 @@
 
 #include "../host/backends/eval_kernel.hpp"
 #include "../host/backends/forward_batch.hpp"
+#include "support/accumulator_checks.hpp"
 
 #include <gtest/gtest.h>
 
@@ -360,27 +361,7 @@ Accumulator emulate(const Case& c, const MeshView& m, IndexRange r, int grid,
   return total;
 }
 
-void expect_same_bits(const Accumulator& a, const Accumulator& b) {
-  EXPECT_EQ(a.scalar.points, b.scalar.points);
-  EXPECT_EQ(a.scalar.spike_count, b.scalar.spike_count);
-  EXPECT_EQ(a.scalar.nonfinite_count, b.scalar.nonfinite_count);
-  EXPECT_EQ(a.scalar.correct_count, b.scalar.correct_count);
-  EXPECT_EQ(a.scalar.undecided_count, b.scalar.undecided_count);
-  EXPECT_EQ(a.scalar.sum_f.sum, b.scalar.sum_f.sum);
-  EXPECT_EQ(a.scalar.sum_f.comp, b.scalar.sum_f.comp);
-  EXPECT_EQ(a.scalar.sum_f2.sum, b.scalar.sum_f2.sum);
-  EXPECT_EQ(a.scalar.sum_abs_err.sum, b.scalar.sum_abs_err.sum);
-  EXPECT_EQ(a.scalar.f_min, b.scalar.f_min);
-  EXPECT_EQ(a.scalar.f_max, b.scalar.f_max);
-  EXPECT_EQ(a.scalar.max_abs_err, b.scalar.max_abs_err);
-  for (int i = 0; i < kFBins; ++i)
-    EXPECT_EQ(a.bins.f_counts[i], b.bins.f_counts[i]);
-  for (int i = 0; i < kDistBins; ++i) {
-    EXPECT_EQ(a.bins.dist_counts[i], b.bins.dist_counts[i]);
-    EXPECT_EQ(a.bins.dist_err_sum[i].sum, b.bins.dist_err_sum[i].sum);
-    EXPECT_EQ(a.bins.dist_err_max[i], b.bins.dist_err_max[i]);
-  }
-}
+using testing::expect_same_bits;
 
 TEST(SeparableKernel, StatisticsEqualTheGenericPathBitForBit) {
   using eval_block::EmulationOrder;

@@ -10,6 +10,7 @@
 #include "spikemesh/math/warp.hpp"
 #include "spikemesh/mesh_spec.hpp"
 
+#include "support/accumulator_checks.hpp"
 #include "support/random_network.hpp"
 
 #include <gtest/gtest.h>
@@ -379,30 +380,7 @@ Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::Em
   return total;
 }
 
-void expect_same_bits(const Accumulator& a, const Accumulator& b) {
-  EXPECT_EQ(a.scalar.points, b.scalar.points);
-  EXPECT_EQ(a.scalar.spike_count, b.scalar.spike_count);
-  EXPECT_EQ(a.scalar.nonfinite_count, b.scalar.nonfinite_count);
-  EXPECT_EQ(a.scalar.correct_count, b.scalar.correct_count);
-  EXPECT_EQ(a.scalar.undecided_count, b.scalar.undecided_count);
-  const auto same = [](const CompensatedSum& x, const CompensatedSum& y) {
-    EXPECT_EQ(x.sum, y.sum);
-    EXPECT_EQ(x.comp, y.comp);
-  };
-  same(a.scalar.sum_f, b.scalar.sum_f);
-  same(a.scalar.sum_f2, b.scalar.sum_f2);
-  same(a.scalar.sum_abs_err, b.scalar.sum_abs_err);
-  same(a.scalar.sum_sq_err, b.scalar.sum_sq_err);
-  EXPECT_EQ(a.scalar.f_min, b.scalar.f_min);
-  EXPECT_EQ(a.scalar.f_max, b.scalar.f_max);
-  for (int i = 0; i < kFBins; ++i)
-    EXPECT_EQ(a.bins.f_counts[i], b.bins.f_counts[i]);
-  for (int i = 0; i < kDistBins; ++i) {
-    EXPECT_EQ(a.bins.dist_counts[i], b.bins.dist_counts[i]);
-    same(a.bins.dist_err_sum[i], b.bins.dist_err_sum[i]);
-    EXPECT_EQ(a.bins.dist_err_max[i], b.bins.dist_err_max[i]);
-  }
-}
+using testing::expect_same_bits;
 
 template <class T>
 void expect_plain_loop(const Case& c, const MeshView& m, IndexRange r, int grid) {
