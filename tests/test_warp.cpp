@@ -20,6 +20,8 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace spikemesh {
@@ -136,8 +138,7 @@ TEST(HostWarp, EachVisitsEveryLaneOnceInEitherOrder) {
 
 // ---- warp_bins against a plain loop ----------------------------------------------------------
 
-/// The documented order of a warp's error sum for one bin: stride-halving pairwise sums of the
-/// 32 lanes' values (lanes outside the bin contribute 0).
+/// Stride-halving pairwise sum of 32 values (the order of a warp's xor butterfly).
 double pairwise(double v[kWarpSize]) {
   for (int s = kWarpSize / 2; s >= 1; s /= 2)
     for (int l = 0; l < s; ++l)
@@ -151,12 +152,28 @@ struct StepInput {
   L<double> err;
 };
 
+/// A step where every lane has the given bins and error (f == 0 when fbin is zero_bin).
+StepInput uniform_step(int fbin, int dbin, double err, int zero_bin) {
+  StepInput s;
+  for (int l = 0; l < kWarpSize; ++l) {
+    s.ok[l] = true;
+    s.fzero[l] = fbin == zero_bin;
+    s.fbin[l] = fbin;
+    s.dbin[l] = dbin;
+    s.err[l] = err;
+  }
+  return s;
+}
+
 /// Random steps: a few distinct bins per step (neighbouring points), lanes out of range or with
-/// non-finite f, whole steps with f = 0; every lane (31 included) is live in some steps.
-std::vector<StepInput> random_steps(std::uint64_t seed, int n, int zero_bin) {
+/// non-finite f, whole steps with f = 0; every lane (31 included) is live in some steps. With
+/// @p sticky > 0 a lane keeps its previous distance bin with that probability (long runs).
+std::vector<StepInput> random_steps(std::uint64_t seed, int n, int zero_bin, double sticky = 0.0) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<StepInput> steps(static_cast<std::size_t>(n));
+  int last[kWarpSize];
+  std::fill(last, last + kWarpSize, 0);
   for (StepInput& s : steps) {
     const bool zero_step = u(rng) < 0.3;
     const int fb0 = static_cast<int>(u(rng) * kFBins), db0 = static_cast<int>(u(rng) * 30);
@@ -165,7 +182,9 @@ std::vector<StepInput> random_steps(std::uint64_t seed, int n, int zero_bin) {
       const bool fz = zero_step || u(rng) < 0.2;
       s.fzero[l] = s.ok[l] && fz;
       s.fbin[l] = !s.ok[l] ? -1 : fz ? zero_bin : (fb0 + static_cast<int>(u(rng) * 3)) % kFBins;
-      s.dbin[l] = !s.ok[l] ? -1 : db0 + static_cast<int>(u(rng) * 3);
+      const int db = u(rng) < sticky ? last[l] : db0 + static_cast<int>(u(rng) * 3);
+      s.dbin[l] = !s.ok[l] ? -1 : db;
+      if (s.ok[l]) last[l] = db;
       s.err[l] = !s.ok[l] ? 0.0 : std::ldexp(u(rng), -static_cast<int>(u(rng) * 40));
     }
   }
@@ -181,59 +200,222 @@ void clear_slot(eval_block::WarpBins& b) {
   b = s.warp[0];
 }
 
+/// The kernel's statistics over @p steps, cut into tiles of @p tile_steps steps (flush_tile()
+/// after each, the last one shorter), flush_counts() after every @p period tiles (0: never).
+void kernel_bins(const Warp& w, const std::vector<StepInput>& steps, int zero_bin,
+                 eval_block::WarpBins& slot, int tile_steps = eval_block::kSteps, int period = 0) {
+  L<eval_block::LaneRun> open;
+  eval_block::TileTally tally;
+  int in_tile = 0, tiles = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const StepInput& s = steps[i];
+    eval_block::warp_bins(w, s.ok, s.fzero, s.fbin, s.dbin, s.err, open, tally, slot);
+    if (++in_tile == tile_steps || i + 1 == steps.size()) {
+      eval_block::flush_tile(w, open, tally, zero_bin, slot);
+      in_tile = 0;
+      if (period > 0 && ++tiles % period == 0) eval_block::flush_counts(w, slot);
+    }
+  }
+}
+
+/// The histograms of @p steps, written as a plain loop over lanes and steps. Counts and maxima
+/// per point. Error sums in the documented order: lane l's run is its consecutive points (in
+/// step order, skipping steps where it has no point) in one distance bin, within one tile; a
+/// run ends at a point in another bin or at the tile's end. At each step (before its points
+/// are added), then at the tile's end, the runs that end there are summed per bin: each run's
+/// sum is the plain sum of its errors in step order, a bin's group sum the stride-halving
+/// pairwise sum over the 32 lanes of their run sums (0 for lanes without one), and each group
+/// sum is added to the bin's compensated sum in the order of the steps where they end.
+struct PlainBins {
+  std::uint64_t f_counts[kFBins] = {}, d_counts[kDistBins] = {};
+  double d_max[kDistBins] = {};
+  CompensatedSum d_sum[kDistBins];
+  long double d_exact[kDistBins] = {}; ///< the exact sum (in long double: errors are >= 0)
+  int groups[kDistBins] = {};          ///< group sums added per bin
+
+  PlainBins(const std::vector<StepInput>& steps, int tile_steps = eval_block::kSteps) {
+    int bin[kWarpSize];
+    double sum[kWarpSize];
+    bool open[kWarpSize] = {};
+    const auto end_runs = [&](const bool ends[kWarpSize]) {
+      for (int b = 0; b < kDistBins; ++b) {
+        double v[kWarpSize];
+        bool any = false;
+        for (int l = 0; l < kWarpSize; ++l) {
+          const bool mine = ends[l] && bin[l] == b;
+          v[l] = mine ? sum[l] : 0.0;
+          any = any || mine;
+        }
+        if (!any) continue;
+        d_sum[b].add(pairwise(v));
+        ++groups[b];
+      }
+      for (int l = 0; l < kWarpSize; ++l)
+        open[l] = open[l] && !ends[l];
+    };
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const StepInput& s = steps[i];
+      bool ends[kWarpSize];
+      for (int l = 0; l < kWarpSize; ++l)
+        ends[l] = s.ok[l] && open[l] && s.dbin[l] != bin[l];
+      end_runs(ends);
+      for (int l = 0; l < kWarpSize; ++l) {
+        if (!s.ok[l]) continue;
+        ++f_counts[s.fbin[l]];
+        ++d_counts[s.dbin[l]];
+        d_max[s.dbin[l]] = std::max(d_max[s.dbin[l]], s.err[l]);
+        d_exact[s.dbin[l]] += s.err[l];
+        sum[l] = open[l] ? sum[l] + s.err[l] : s.err[l];
+        bin[l] = s.dbin[l];
+        open[l] = true;
+      }
+      if ((i + 1) % static_cast<std::size_t>(tile_steps) == 0 || i + 1 == steps.size())
+        end_runs(open); // the tile's end
+    }
+  }
+};
+
+/// The kernel's slot against the plain loop: counts and maxima exactly, sums bit for bit, and
+/// close to the exact sum. The bound: a run sum of at most kSteps terms >= 0 is within
+/// (kSteps - 1) u of its exact value, the 5 pairwise levels add 5 u, the compensated
+/// accumulation and its final rounding u + O(u^2): |error| <= (kSteps + 6) u sum|e|.
+void expect_plain(const eval_block::WarpBins& slot, const PlainBins& ref) {
+  for (int b = 0; b < kFBins; ++b)
+    EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], ref.f_counts[b]) << "f bin " << b;
+  const long double bound = (eval_block::kSteps + 6) * 1.12e-16L;
+  for (int b = 0; b < kDistBins; ++b) {
+    EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], ref.d_counts[b]) << "dist bin " << b;
+    EXPECT_EQ(slot.dist_max[b], ref.d_max[b]) << "dist bin " << b;
+    EXPECT_EQ(slot.dist_sums[b].sum, ref.d_sum[b].sum) << "dist bin " << b; // the order
+    EXPECT_EQ(slot.dist_sums[b].comp, ref.d_sum[b].comp) << "dist bin " << b;
+    EXPECT_LE(std::fabs(static_cast<long double>(slot.dist_sums[b].value()) - ref.d_exact[b]),
+              bound * ref.d_exact[b])
+        << "dist bin " << b;
+  }
+}
+
+TEST(HostWarp, ReduceAddOverTheMask) {
+  const Warp w;
+  L<unsigned> x;
+  for (int l = 0; l < kWarpSize; ++l)
+    x[l] = static_cast<unsigned>(l + 1);
+  const L<unsigned> all = w.reduce_add(x);
+  const L<unsigned> part = w.reduce_add(x, 0x0000000fu); // lanes 0..3: 1 + 2 + 3 + 4
+  for (int l = 0; l < kWarpSize; ++l)
+    EXPECT_EQ(all[l], 528u); // 32 * 33 / 2
+  for (int l = 0; l < 4; ++l)
+    EXPECT_EQ(part[l], 10u);
+  for (int l = 4; l < kWarpSize; ++l)
+    EXPECT_EQ(part[l], warp_poison<unsigned>());
+  x[7] = 0xffffffffu; // modulo 2^32, as the device's 32-bit adder
+  EXPECT_EQ(w.reduce_add(x)[0], 528u - 8u - 1u);
+}
+
 TEST(WarpBins, EqualAPlainPerPointLoop) {
   const int zero_bin = BinScales(-1.0, 1.0, kFBins).scaled_bin(0.0);
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-    const std::vector<StepInput> steps = random_steps(seed, 400, zero_bin);
-    for (bool rev : {false, true}) {
-      Warp w;
-      w.reversed = rev;
-      eval_block::WarpBins slot;
-      clear_slot(slot);
-      for (const StepInput& s : steps)
-        eval_block::warp_bins(w, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, slot);
-      // The plain loop: every live lane of every step, one at a time.
-      std::uint64_t f_counts[kFBins] = {}, d_counts[kDistBins] = {};
-      double d_max[kDistBins] = {};
-      CompensatedSum d_sum[kDistBins];
-      long double d_seq[kDistBins] = {}, d_abs[kDistBins] = {};
-      for (const StepInput& s : steps) {
-        bool present[kDistBins] = {};
-        for (int l = 0; l < kWarpSize; ++l) {
-          if (!s.ok[l]) continue;
-          ++f_counts[s.fbin[l]];
-          ++d_counts[s.dbin[l]];
-          d_max[s.dbin[l]] = std::max(d_max[s.dbin[l]], s.err[l]);
-          d_seq[s.dbin[l]] += s.err[l];
-          d_abs[s.dbin[l]] += s.err[l];
-          present[s.dbin[l]] = true;
-        }
-        for (int b = 0; b < kDistBins; ++b) {
-          if (!present[b]) continue;
-          double v[kWarpSize];
-          for (int l = 0; l < kWarpSize; ++l)
-            v[l] = s.ok[l] && s.dbin[l] == b ? s.err[l] : 0.0;
-          d_sum[b].add(pairwise(v));
-        }
-      }
-      std::uint64_t total = 0;
-      for (int b = 0; b < kFBins; ++b) {
-        EXPECT_EQ(slot.f_counts[b], f_counts[b]) << "f bin " << b;
-        total += slot.f_counts[b];
-      }
-      EXPECT_GT(total, 0u);
-      for (int b = 0; b < kDistBins; ++b) {
-        EXPECT_EQ(slot.dist_counts[b], d_counts[b]) << "dist bin " << b;
-        EXPECT_EQ(slot.dist_max[b], d_max[b]);
-        EXPECT_EQ(slot.dist_sums[b].sum, d_sum[b].sum); // bit for bit: the documented order
-        EXPECT_EQ(slot.dist_sums[b].comp, d_sum[b].comp);
-        // And close to the exact sum: each pairwise step (5 levels) rounds once per level, the
-        // compensated accumulation adds O(u^2): |error| <= 6 u sum|e|.
-        EXPECT_LE(std::fabs(static_cast<long double>(slot.dist_sums[b].value()) - d_seq[b]),
-                  6 * 1.12e-16L * d_abs[b]);
+    // Bins that change at most steps, and long runs (a lane keeps its bin 90 % of its points).
+    for (double sticky : {0.0, 0.9}) {
+      const std::vector<StepInput> steps = random_steps(seed, 400, zero_bin, sticky);
+      const PlainBins ref(steps);
+      for (bool rev : {false, true}) {
+        Warp w;
+        w.reversed = rev;
+        eval_block::WarpBins slot;
+        clear_slot(slot);
+        kernel_bins(w, steps, zero_bin, slot);
+        expect_plain(slot, ref);
+        std::uint64_t total = 0;
+        for (int b = 0; b < kFBins; ++b)
+          total += slot.f_counts[b];
+        EXPECT_GT(total, 0u);
       }
     }
   }
+}
+
+TEST(WarpBins, RunPatternsEqualAPlainPerPointLoop) {
+  const int zero_bin = BinScales(-1.0, 1.0, kFBins).scaled_bin(0.0);
+  const int S = eval_block::kSteps;
+  std::vector<std::pair<const char*, std::vector<StepInput>>> cases;
+  // All lanes in one bin, f == 0, for two whole tiles: one group per tile.
+  cases.push_back({"one bin", {}});
+  for (int j = 0; j < 2 * S; ++j)
+    cases.back().second.push_back(uniform_step(zero_bin, 9, 0.25 + j, zero_bin));
+  // Every lane a different bin (lane l: bin l), f != 0 in one f bin: 32 groups per tile.
+  cases.push_back({"every lane a bin", {}});
+  for (int j = 0; j < S + 3; ++j) {
+    StepInput s = uniform_step(5, 0, 1.0, zero_bin);
+    for (int l = 0; l < kWarpSize; ++l) {
+      s.dbin[l] = l;
+      s.err[l] = std::ldexp(1.0 + l, -j);
+    }
+    cases.back().second.push_back(s);
+  }
+  // A bin boundary crossing the tile: point 32 j + l is in bin 3 below 200, 4 from there on, so
+  // lanes change bin at two neighbouring steps and every lane's run ends mid-tile once.
+  cases.push_back({"boundary", {}});
+  for (int j = 0; j < S; ++j) {
+    StepInput s = uniform_step(zero_bin, 3, 0.0, zero_bin);
+    for (int l = 0; l < kWarpSize; ++l) {
+      s.dbin[l] = 32 * j + l < 200 ? 3 : 4;
+      s.err[l] = 0.1 * (32 * j + l);
+      s.fzero[l] = (j + l) % 3 != 0;
+      s.fbin[l] = s.fzero[l] ? zero_bin : 40;
+    }
+    cases.back().second.push_back(s);
+  }
+  // Lanes that go back and forth between two bins, and gaps (no point: non-finite f or past the
+  // range) inside runs, which neither end nor split them.
+  cases.push_back({"gaps", {}});
+  for (int j = 0; j < 2 * S; ++j) {
+    StepInput s = uniform_step(7, 2, 0.5, zero_bin);
+    for (int l = 0; l < kWarpSize; ++l) {
+      s.ok[l] = (j * 7 + l) % 5 != 0 && !(l >= 20 && j >= S + 4);
+      s.dbin[l] = s.ok[l] ? ((j / 3 + l) % 2 == 0 ? 2 : 6) : -1;
+      s.fzero[l] = false;
+      s.fbin[l] = s.ok[l] ? 7 + l % 2 : -1;
+      s.err[l] = s.ok[l] ? 1.0 / (1 + j + l) : 0.0;
+    }
+    cases.back().second.push_back(s);
+  }
+  for (const auto& [name, steps] : cases) {
+    for (int tile_steps : {S, 5}) {
+      const PlainBins ref(steps, tile_steps);
+      for (bool rev : {false, true}) {
+        SCOPED_TRACE(std::string(name) + (rev ? " reversed" : "") + " tile " +
+                     std::to_string(tile_steps));
+        Warp w;
+        w.reversed = rev;
+        eval_block::WarpBins slot;
+        clear_slot(slot);
+        kernel_bins(w, steps, zero_bin, slot, tile_steps);
+        expect_plain(slot, ref);
+      }
+    }
+  }
+  // What the patterns are for: the plain loop's groups per bin.
+  const auto groups = [&](int i, int bin) { return PlainBins(cases[i].second).groups[bin]; };
+  EXPECT_EQ(groups(0, 9), 2); // one group per tile
+  EXPECT_EQ(groups(1, 0), 2); // one per lane and tile
+  EXPECT_EQ(groups(2, 3), 2); // the crossing: two steps end bin 3's runs
+  EXPECT_EQ(groups(2, 4), 1); // and the tile's end bin 4's
+  EXPECT_EQ(PlainBins(cases[0].second).d_counts[9], 2u * S * kWarpSize);
+  // One tile, one bin: the slot holds one pairwise sum of the lanes' plain run sums.
+  eval_block::WarpBins slot;
+  clear_slot(slot);
+  std::vector<StepInput> one(cases[0].second.begin(), cases[0].second.begin() + S);
+  kernel_bins(Warp{}, one, zero_bin, slot);
+  double run = 0.0;
+  for (int j = 0; j < S; ++j)
+    run += 0.25 + j;
+  double v[kWarpSize];
+  std::fill(v, v + kWarpSize, run);
+  EXPECT_EQ(slot.dist_sums[9].sum, pairwise(v));
+  EXPECT_EQ(slot.dist_sums[9].comp, 0.0);
+  EXPECT_EQ(slot.dist_counts[9], static_cast<unsigned>(S * kWarpSize));
+  EXPECT_EQ(slot.f_counts[zero_bin], static_cast<unsigned>(S * kWarpSize)); // the tally
+  EXPECT_EQ(slot.dist_max[9], 0.25 + (S - 1));
 }
 
 TEST(WarpBins, EveryLaneCountsInBothPaths) {
@@ -249,7 +431,7 @@ TEST(WarpBins, EveryLaneCountsInBothPaths) {
     }
     eval_block::WarpBins slot;
     clear_slot(slot);
-    eval_block::warp_bins(Warp{}, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, slot);
+    kernel_bins(Warp{}, {s}, zero_bin, slot);
     std::uint64_t n = 0, d = 0;
     for (int b = 0; b < kFBins; ++b)
       n += slot.f_counts[b];
@@ -274,42 +456,40 @@ TEST(WarpBins, MaximumResolvesTheLowWord) {
   }
   eval_block::WarpBins slot;
   clear_slot(slot);
-  eval_block::warp_bins(Warp{}, s.ok, s.fzero, s.fbin, s.dbin, s.err, 0, slot);
+  kernel_bins(Warp{}, {s}, 0, slot);
   EXPECT_EQ(slot.dist_max[5], 1.0 + std::ldexp(31.0, -50));
   EXPECT_EQ(slot.f_counts[3], 32u);
 }
 
 TEST(WarpBins, FlushMovesTheCountersIntoTheTotals) {
-  // The same random steps as above with flush_counts() every `period` steps: totals plus
-  // 32-bit rest equal the plain counts, the rest holds at most `period` steps' counts, and the
-  // other slots are as without flushes, bit for bit.
+  // The same random steps as above with flush_counts() every `period` tiles of 4 steps: totals
+  // plus 32-bit rest equal the plain counts, the rest holds at most `period` tiles' counts, and
+  // the other slots are as without flushes, bit for bit.
   const int zero_bin = BinScales(-1.0, 1.0, kFBins).scaled_bin(0.0);
-  const std::vector<StepInput> steps = random_steps(11, 300, zero_bin);
+  const int tile_steps = 4;
+  const std::vector<StepInput> steps = random_steps(11, 300, zero_bin, 0.5);
+  const PlainBins ref(steps, tile_steps);
   eval_block::WarpBins plain;
   clear_slot(plain);
-  for (const StepInput& s : steps)
-    eval_block::warp_bins(Warp{}, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, plain);
-  for (int period : {1, 2, 7}) {
+  kernel_bins(Warp{}, steps, zero_bin, plain, tile_steps);
+  expect_plain(plain, ref);
+  for (int period : {1, 2, 5}) {
     for (bool rev : {false, true}) {
       Warp w;
       w.reversed = rev;
       eval_block::WarpBins slot;
       clear_slot(slot);
-      int n = 0;
-      for (const StepInput& s : steps) {
-        eval_block::warp_bins(w, s.ok, s.fzero, s.fbin, s.dbin, s.err, zero_bin, slot);
-        if (++n % period == 0) eval_block::flush_counts(w, slot);
-      }
+      kernel_bins(w, steps, zero_bin, slot, tile_steps, period);
+      expect_plain(slot, ref);
+      const unsigned bound = static_cast<unsigned>(period * tile_steps * kWarpSize);
       std::uint64_t flushed = 0;
       for (int b = 0; b < kFBins; ++b) {
-        EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], plain.f_counts[b]) << "f bin " << b;
-        EXPECT_LE(slot.f_counts[b], static_cast<unsigned>(period * kWarpSize));
+        EXPECT_LE(slot.f_counts[b], bound);
         flushed += slot.f_total[b];
       }
       EXPECT_GT(flushed, 0u);
       for (int b = 0; b < kDistBins; ++b) {
-        EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], plain.dist_counts[b]);
-        EXPECT_LE(slot.dist_counts[b], static_cast<unsigned>(period * kWarpSize));
+        EXPECT_LE(slot.dist_counts[b], bound);
         EXPECT_EQ(slot.dist_max[b], plain.dist_max[b]);
         EXPECT_EQ(slot.dist_sums[b].sum, plain.dist_sums[b].sum);
         EXPECT_EQ(slot.dist_sums[b].comp, plain.dist_sums[b].comp);
@@ -414,7 +594,8 @@ void expect_plain_loop(const Case& c, const MeshView& m, IndexRange r, int grid)
   EXPECT_EQ(a.scalar.f_max, ref.scalar.f_max);
   EXPECT_EQ(a.scalar.max_abs_err, ref.scalar.max_abs_err);
   // Sums in another order: each within a few units of roundoff of sum |e| (compensated
-  // accumulations of plain partial sums of <= 32 terms: |error| <= 40 u sum|e| each).
+  // accumulations of plain partial sums of <= kSteps terms, combined pairwise over at most 32
+  // lanes for the bins: |error| <= (kSteps + 6) u sum|e| <= 40 u sum|e| each).
   const double u40 = 40 * 1.12e-16;
   EXPECT_NEAR(a.scalar.sum_abs_err.value(), ref.scalar.sum_abs_err.value(),
               2 * u40 * static_cast<double>(abs_err));
@@ -464,13 +645,15 @@ TEST(WarpEmulation, FlushRunsEveryPeriodOfTiles) {
   const MeshView m = mesh_of({301, 301});
   Problem1<float> p(c, m);
   const IndexRange r{0, 41 * eval_block::kTilePoints + 77}; // warp 0: 11 full tiles 0, 4, .., 40
-  const auto walk = [&](int period, eval_block::SharedBins& s) {
+  const auto walk = [&](int period, eval_block::SharedBins& s, bool rev = false) {
     std::memset(static_cast<void*>(&s), 0xff, sizeof s);
     for (int t = 0; t < eval_block::kThreads; ++t)
       eval_block::clear(s, t);
     L<ScalarStats> stats;
-    eval_block::warp_tiles<float, eval_block::kNarrowWidth>(Warp{}, p.v, r, 0, 1, 0, s.warp[0],
-                                                            stats, period);
+    Warp w;
+    w.reversed = rev;
+    eval_block::warp_tiles<float, eval_block::kNarrowWidth>(w, p.v, r, 0, 1, 0, s.warp[0], stats,
+                                                            period);
     return s.warp[0];
   };
   const auto none = std::make_unique<eval_block::SharedBins>();
@@ -481,33 +664,102 @@ TEST(WarpEmulation, FlushRunsEveryPeriodOfTiles) {
     points += whole.f_counts[b];
   }
   EXPECT_EQ(points, 11u * eval_block::kTilePoints);
-  for (int period : {1, 2, 5}) {
-    const auto s = std::make_unique<eval_block::SharedBins>();
-    const eval_block::WarpBins& slot = walk(period, *s);
-    const unsigned bound = static_cast<unsigned>(period * eval_block::kTilePoints);
-    // 11 tiles: the rest is 11 mod period tiles' counts (0 for period 1).
-    const unsigned rest_tiles = static_cast<unsigned>(11 % period);
-    std::uint64_t rest = 0, flushed = 0;
-    for (int b = 0; b < kFBins; ++b) {
-      EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], whole.f_counts[b]) << "f bin " << b;
-      EXPECT_LE(slot.f_counts[b], bound);
-      rest += slot.f_counts[b];
-      flushed += slot.f_total[b];
+  for (int period : {1, 2, 5})
+    for (bool rev : {false, true}) {
+      SCOPED_TRACE(rev ? "reversed" : "forward");
+      const auto s = std::make_unique<eval_block::SharedBins>();
+      const eval_block::WarpBins& slot = walk(period, *s, rev);
+      const unsigned bound = static_cast<unsigned>(period * eval_block::kTilePoints);
+      // 11 tiles: the rest is 11 mod period tiles' counts (0 for period 1).
+      const unsigned rest_tiles = static_cast<unsigned>(11 % period);
+      std::uint64_t rest = 0, flushed = 0;
+      for (int b = 0; b < kFBins; ++b) {
+        EXPECT_EQ(slot.f_total[b] + slot.f_counts[b], whole.f_counts[b]) << "f bin " << b;
+        EXPECT_LE(slot.f_counts[b], bound);
+        rest += slot.f_counts[b];
+        flushed += slot.f_total[b];
+      }
+      EXPECT_EQ(rest, rest_tiles * eval_block::kTilePoints) << "period " << period;
+      EXPECT_EQ(flushed + rest, points);
+      for (int b = 0; b < kDistBins; ++b) {
+        EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], whole.dist_counts[b]);
+        EXPECT_LE(slot.dist_counts[b], bound);
+        EXPECT_EQ(slot.dist_sums[b].sum, whole.dist_sums[b].sum); // flushing moves counts only
+        EXPECT_EQ(slot.dist_sums[b].comp, whole.dist_sums[b].comp);
+        EXPECT_EQ(slot.dist_max[b], whole.dist_max[b]);
+      }
+      // The zero-f fast path fills one bin with up to a whole tile per tile: the bound is tight.
+      unsigned top = 0;
+      for (int b = 0; b < kFBins; ++b)
+        top = std::max(top, slot.f_counts[b]);
+      if (rest_tiles > 0) {
+        EXPECT_GT(top, (rest_tiles - 1) * eval_block::kTilePoints);
+      }
     }
-    EXPECT_EQ(rest, rest_tiles * eval_block::kTilePoints) << "period " << period;
-    EXPECT_EQ(flushed + rest, points);
-    for (int b = 0; b < kDistBins; ++b) {
-      EXPECT_EQ(slot.dist_total[b] + slot.dist_counts[b], whole.dist_counts[b]);
-      EXPECT_LE(slot.dist_counts[b], bound);
-    }
-    // The zero-f fast path fills one bin with up to a whole tile per tile: the bound is tight.
-    unsigned top = 0;
-    for (int b = 0; b < kFBins; ++b)
-      top = std::max(top, slot.f_counts[b]);
-    if (rest_tiles > 0) {
-      EXPECT_GT(top, (rest_tiles - 1) * eval_block::kTilePoints);
-    }
+}
+
+/// A network whose float output overflows where x0 > 0.8 (+Inf) or x1 > 0.8 (-Inf), and both
+/// (Inf - Inf: NaN); finite elsewhere: the mesh's non-finite points form runs of their own
+/// inside warp tiles and steps.
+Network overflowing_network() {
+  Network net;
+  net.in_dim = 2;
+  Layer h = Layer::dense(2, 3, Activation::ReLU, 0.0);
+  h.weight = {1e30, 0.0, 0.0, 1e30, 0.5, 0.5};
+  h.bias = {-0.8e30, -0.8e30, 0.0};
+  Layer o = Layer::dense(3, 1, Activation::Identity, 0.0);
+  o.weight = {1e30, -1e30, 1.0};
+  o.bias = {0.1};
+  net.layers = {h, o};
+  return net;
+}
+
+TEST(WarpEmulation, NonFinitePointsAreCountedNeverBinned) {
+  Case c = build_case(CaseParams{});
+  c.network = overflowing_network();
+  const MeshView m = mesh_of({301, 53});
+  expect_plain_loop<float>(c, m, {0, m.total}, 5);
+  expect_plain_loop<float>(c, m, {1000, m.total - 999}, 2);
+  // The mesh has all three kinds and finite points.
+  Problem1<float> p(c, m);
+  const Accumulator a = emulate(p.v, {0, m.total}, 5, eval_block::EmulationOrder::Forward);
+  EXPECT_GT(a.scalar.nonfinite_count, static_cast<std::uint64_t>(m.total / 8));
+  EXPECT_LT(a.scalar.nonfinite_count, static_cast<std::uint64_t>(m.total / 2));
+  std::uint64_t binned = 0;
+  for (int b = 0; b < kDistBins; ++b)
+    binned += a.bins.dist_counts[b];
+  EXPECT_EQ(binned + a.scalar.nonfinite_count, static_cast<std::uint64_t>(m.total));
+  EXPECT_EQ(a.scalar.spike_count + a.scalar.undecided_count + a.scalar.nonfinite_count,
+            static_cast<std::uint64_t>(m.total));
+  EXPECT_TRUE(std::isfinite(a.scalar.sum_f.value()));
+}
+
+TEST(WarpEmulation, TilesCutShortByTheRangeEnd) {
+  // Ranges whose last tile ends inside a step (lanes past the end) or after a few steps, from
+  // 1 point to several rounds, starting mid-row; one block and several.
+  CaseParams cp;
+  cp.bias = 1.6;
+  const Case c = build_case(cp);
+  const MeshView m = mesh_of({301, 301});
+  const index_t T = eval_block::kTilePoints;
+  for (index_t size : {index_t(1), index_t(31), index_t(33), T - 1, T + 1, 5 * T + 7 * 32 + 5}) {
+    SCOPED_TRACE("size " + std::to_string(size));
+    expect_plain_loop<float>(c, m, {4567, 4567 + size}, 3);
+    expect_plain_loop<double>(c, m, {301 * 150 + 140, 301 * 150 + 140 + size}, 1);
   }
+}
+
+TEST(WarpEmulation, ShortFlushPeriodsInBothOrdersGiveTheSameBits) {
+  CaseParams cp;
+  cp.bias = 1.6;
+  const Case c = build_case(cp);
+  const MeshView m = mesh_of({301, 301});
+  Problem1<float> p(c, m);
+  const IndexRange r{100, 100 + 23 * eval_block::kTilePoints + 301};
+  const Accumulator a = emulate(p.v, r, 2, eval_block::EmulationOrder::Forward);
+  for (int period : {1, 2, 5})
+    for (auto o : {eval_block::EmulationOrder::Forward, eval_block::EmulationOrder::Reversed})
+      expect_same_bits(a, emulate(p.v, r, 2, o, period), "period " + std::to_string(period));
 }
 
 } // namespace

@@ -317,8 +317,9 @@ SM_HOST_DEVICE void step_forward(const B& b, const NetworkView<T>& net, const La
 template <class T, class W>
 SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange range, index_t t,
                                index_t tiles, int j, int warp, const T* fs,
-                               const HistScales& scales, int zero_bin, Lanes<W, LaneCursor<T>>& cur,
+                               const HistScales& scales, Lanes<W, LaneCursor<T>>& cur,
                                Lanes<W, RunSums>& run, Lanes<W, ScalarStats>& stats,
+                               Lanes<W, eval_block::LaneRun>& open, eval_block::TileTally& tally,
                                eval_block::WarpBins& slot) {
   const index_t tile0 = range.begin + t * kTilePoints;              // warp-uniform
   const index_t base = tile0 + static_cast<index_t>(j) * kWarpSize; // warp-uniform
@@ -345,7 +346,7 @@ SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange rang
     }
     cur[lane].advance(v.mesh);
   });
-  if (mine) eval_block::warp_bins(w, ok, fzero, fbin, dbin, err, zero_bin, slot); // warp-uniform
+  if (mine) eval_block::warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
 }
 
 /// Block @p block (of @p grid) over @p range: every round, the block's kWarps warp tiles, step
@@ -363,11 +364,16 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
   const int zero_bin = scales.f.scaled_bin(0.0);
   typename B::template Regs<LaneCursor<T>> cur;
   typename B::template Regs<RunSums> run;
+  typename B::template Regs<eval_block::LaneRun> open;
+  // A warp's tally (warp-uniform): lane 0's entry of the warp on the host, the thread's own on
+  // the device.
+  typename B::template Regs<eval_block::TileTally> tally;
   typename B::template Regs<Micro<T, MO>> acc;
   const index_t tiles = (range.size() + kTilePoints - 1) / kTilePoints;
   const index_t stride = static_cast<index_t>(grid) * kWarps;
   const index_t t_first = static_cast<index_t>(block) * kWarps;
-  int unflushed = 0;                                      // block-uniform
+  int unflushed = 0; // block-uniform
+  b.threads([&](int tid) { open_undecided(stats[tid]); });
   for (index_t t0 = t_first; t0 < tiles; t0 += stride) {  // block-uniform
     const index_t first = range.begin + t0 * kTilePoints; // block-uniform
     b.threads([&](int tid) {
@@ -381,11 +387,20 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
       });
       step_forward<T, MO>(b, net, s, smem, acc); // block-uniform
       b.warps([&](const auto& w, int warp) {
-        step_stats(w, v, range, t0 + warp, tiles, j, warp, fs, scales, zero_bin, cur.warp(warp),
-                   run.warp(warp), stats.warp(warp), bins.warp[warp]);
+        step_stats(w, v, range, t0 + warp, tiles, j, warp, fs, scales, cur.warp(warp),
+                   run.warp(warp), stats.warp(warp), open.warp(warp), tally.warp(warp)[0],
+                   bins.warp[warp]);
       });
     }
-    b.threads([&](int tid) { run[tid].flush(stats[tid]); });
+    // The end of the warps' tiles: their lanes' open histogram entries into their slots, as
+    // eval_block::warp_tiles() does; the lanes' scalar sums into their ScalarStats.
+    b.warps([&](const auto& w, int warp) {
+      if (t0 + warp < tiles) { // warp-uniform
+        eval_block::flush_tile(w, open.warp(warp), tally.warp(warp)[0], zero_bin,
+                               bins.warp[warp]); // warp-uniform
+      }
+      w.each([&](int lane) { run.warp(warp)[lane].flush(stats.warp(warp)[lane]); });
+    });
     // The warps' 32-bit counters into their 64-bit totals, as eval_block::warp_tiles() does:
     // each round adds at most kTilePoints to a warp's counter (eval_block::kFlushTiles).
     if (++unflushed == eval_block::kFlushTiles) { // block-uniform
@@ -395,6 +410,7 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
       unflushed = 0; // block-uniform
     }
   }
+  b.threads([&](int tid) { close_undecided(stats[tid]); });
 }
 
 /// How emulate_dense_grid() may break the kernel on purpose (tests: the break must show).

@@ -7,13 +7,17 @@
 /// (lane l: point first + 32 j + l), so a lane decodes its 64-bit index once per tile and then
 /// steps by 32 along axis 0 without divisions (LaneCursor). Scalar statistics stay per lane in
 /// registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
-/// memory (WarpBins), written by one leader lane per bin and step: the f histogram aggregated
-/// with match_any (and a fast path when every live lane has f = 0), the distance bins with a
-/// ballot loop over the distinct bins, an xor butterfly for the error sum and two
-/// __reduce_max_sync for the maximum error (as 64-bit pattern, high word then low word). No
-/// shared atomics, so no CAS loops; a __syncwarp() per step orders one step's leader writes
-/// before the next step's (perhaps other) leaders read them. The block's phases, with a
-/// barrier between each:
+/// memory (WarpBins), written by one leader lane per bin: each lane keeps a run of its points in
+/// one distance bin in registers (LaneRun: count, plain error sum, error maximum), and only when
+/// some lane's next point is in another bin (one ballot per step), and at the end of every tile,
+/// are the ending runs moved into the slots (flush_runs(): a loop over their distinct bins with
+/// a reduce-add for the count, an xor butterfly for the error sum and two __reduce_max_sync for
+/// the maximum error, as 64-bit pattern, high word then low word). Points with f != 0 go to the
+/// f histogram in the steps that have them (match_any); those with f == 0 are only tallied, and
+/// added to the zero bin once per tile (TileTally). No shared atomics, so no CAS loops; every
+/// phase that updates the slots starts with a __syncwarp(), which orders earlier (perhaps other)
+/// leaders' writes before its leaders read them. The block's phases, with a barrier between
+/// each:
 ///   1. clear(): every thread zeroes its share of all warps' slots;
 ///   2. warp_tiles(): each warp fills its slots (32-bit counters, moved into the warp's 64-bit
 ///      totals every kFlushTiles tiles by flush_counts()) and its lanes' ScalarStats;
@@ -40,6 +44,14 @@
 #include <memory>
 #include <vector>
 
+#if defined(__CUDA_ARCH__)
+#define SM_EVAL_UNROLL _Pragma("unroll")
+#define SM_EVAL_NO_UNROLL _Pragma("unroll 1")
+#else
+#define SM_EVAL_UNROLL
+#define SM_EVAL_NO_UNROLL
+#endif
+
 namespace spikemesh {
 namespace eval_block {
 
@@ -55,9 +67,11 @@ inline constexpr int kWideWidth = 256;
 /// as their buffer width (the path reads no buffers, so it only has to pack).
 inline constexpr int kSeparableWidth = kWideWidth + 1;
 
-/// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). A warp
-/// step adds at most kWarpSize to one counter (one count per live lane), so a tile adds at most
-/// kTilePoints: after kFlushTiles tiles a counter holds at most kFlushTiles * kTilePoints
+/// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). Each point of
+/// a tile is counted once per histogram, and every count of a tile is in the counters by the end
+/// of the tile (flush_tile(): runs and tallies never cross tiles), so a tile adds at most
+/// kTilePoints to a counter: after kFlushTiles tiles a counter holds at most kFlushTiles *
+/// kTilePoints
 /// <= 2^32 - 1, whatever the grid and the range (static_assert below). In the evaluators'
 /// launches a warp takes far fewer tiles (2^28 points per driver block over >= 1 block of
 /// kWarps warps: at most 2^17 tiles per warp), so there the periodic flush is the guard and
@@ -151,9 +165,10 @@ SM_HOST_DEVICE void clear(SharedBins& s, int tid) {
 }
 
 /// A warp adds its 32-bit counters to its 64-bit totals and zeroes them: lane l takes bins
-/// l, l + kWarpSize, ... (each bin one lane). The sync orders the last step's leader writes
-/// before these reads; the next warp_bins() starts with a sync that orders these writes before
-/// its leaders' updates.
+/// l, l + kWarpSize, ... (each bin one lane). Call it after flush_tile(), when every count of
+/// the warp's tiles is in the counters. The sync orders the leaders' writes before these
+/// reads; the next phase that updates the slots (flush_runs(), warp_bins()'s f histogram,
+/// flush_tile()) starts with a sync that orders these writes before its leaders' updates.
 template <class W>
 SM_HOST_DEVICE void flush_counts(const W& w, WarpBins& slot) {
   w.sync(); // warp-uniform
@@ -169,55 +184,71 @@ SM_HOST_DEVICE void flush_counts(const W& w, WarpBins& slot) {
   });
 }
 
-/// One step's histogram entries of a warp into its slots @p slot. @p ok: the lane has a point
-/// in range with finite f; @p fzero: and f == 0; @p fbin, @p dbin its bins, @p err |f - truth|.
-/// Every slot a lane writes is indexed by its own bin, and each bin has one writer.
+/// A lane's distance-bin entries that are not in the warp's slots yet (registers: no per-point
+/// arrays): its run, the lane's latest points with a finite f, all in one distance bin, in step
+/// order (a step where the lane has no such point neither ends nor extends it). A run ends when
+/// the lane's next point is in another bin, and at the end of the tile (flush_tile()), so it
+/// holds at most kSteps points. A bin's error sum is then the compensated sum, in the order of
+/// the steps where they end, of group sums (flush_runs()): the stride-halving pairwise sum over
+/// the 32 lanes of the run sums of the group's lanes. The errors are >= 0, so it is within
+/// (kSteps - 1 + 5 + 1) u sum|e| + O(u^2) sum|e| of the exact sum (u = 2^-53; docs/math.md 7.3).
+struct LaneRun {
+  int dbin = -1;      ///< the run's distance bin; -1: no run open
+  unsigned count = 0; ///< points in the run (0: none open)
+  double sum = 0.0;   ///< plain sum of the run's errors, in step order
+  double max = 0.0;   ///< the run's largest error (errors >= 0: 0 is the neutral element)
+};
+
+/// A warp's counts in the current tile, the same on every lane (warp-uniform): points it moved
+/// into the distance bins (every point with a finite f goes there, through a run) and points
+/// it added to the f histogram (those with f != 0). The rest, the points with f == 0, go to the
+/// f histogram's zero bin at the end of the tile with one addition (flush_tile()). Both are at
+/// most kTilePoints.
+struct TileTally {
+  unsigned finite = 0;
+  unsigned nonzero = 0;
+};
+
+/// The runs of the lanes in @p lanes (warp-uniform; each of these lanes has one open) into the
+/// warp's slots, then empties them: one round per distinct bin among those lanes (usually one).
+/// A round's leader, its lowest lane, adds the group's count (a reduce-add), its error sum (the
+/// stride-halving pairwise sum over the 32 lanes of the group's run sums, the other lanes giving
+/// 0: an xor butterfly) with one compensated addition, and its largest error (two
+/// __reduce_max_sync on the 64-bit pattern: high word, then low word among the lanes holding
+/// it). The rounds write distinct bins, so their order does not matter: a call adds at most one
+/// group to a bin. Adds the points flushed to @p tally.finite.
 template <class W>
-SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<W, bool>& fzero,
-                              const Lanes<W, int>& fbin, const Lanes<W, int>& dbin,
-                              const Lanes<W, double>& err, int zero_bin, WarpBins& slot) {
-  // The previous step's leaders (other lanes, perhaps) wrote the slots this step's leaders
-  // read and update: order those writes first.
-  w.sync();                           // warp-uniform
-  const unsigned live = w.ballot(ok); // warp-uniform
-  if (live == 0) return;              // warp-uniform
-  // f histogram. Fast path: every live lane has f = 0 (off the spikes), one bin, one count.
-  if (w.ballot(fzero) == live) {         // warp-uniform
-    const int leader = first_lane(live); // warp-uniform
-    w.each([&](int lane) {
-      if (lane == leader) slot.f_counts[zero_bin] += static_cast<unsigned>(lane_count(live));
-    });
-  } else {
-    const Lanes<W, unsigned> peers = w.match_any(fbin); // warp-uniform
-    w.each([&](int lane) {
-      if (ok[lane] && lane == first_lane(peers[lane]))
-        slot.f_counts[fbin[lane]] += static_cast<unsigned>(lane_count(peers[lane]));
-    });
-  }
-  // Distance bins: one round per distinct bin among the live lanes (usually one or two).
-  unsigned pending = live;                                          // warp-uniform
-  for (int round = 0; pending != 0 && round < kWarpSize; ++round) { // warp-uniform
-    const int leader = first_lane(pending);                         // warp-uniform
-    const Lanes<W, int> bin = w.shfl(dbin, leader);                 // warp-uniform
+SM_HOST_DEVICE void flush_runs(const W& w, unsigned lanes, Lanes<W, LaneRun>& open,
+                               TileTally& tally, WarpBins& slot) {
+  // Earlier leaders (other lanes, perhaps) wrote the slots this call's leaders read and
+  // update: order those writes first.
+  w.sync(); // warp-uniform
+  Lanes<W, int> dbin;
+  w.each([&](int lane) { dbin[lane] = open[lane].dbin; });
+  unsigned pending = lanes; // warp-uniform
+  SM_EVAL_NO_UNROLL
+  do {                                              // warp-uniform: lanes != 0
+    const int leader = first_lane(pending);         // warp-uniform
+    const Lanes<W, int> bin = w.shfl(dbin, leader); // warp-uniform
     Lanes<W, bool> mine;
     Lanes<W, double> sum;
-    Lanes<W, unsigned> hi;
+    Lanes<W, unsigned> count, hi, lo;
     w.each([&](int lane) {
       mine[lane] = lane_in(pending, lane) && dbin[lane] == bin[lane];
-      sum[lane] = mine[lane] ? err[lane] : 0.0;
-      hi[lane] = static_cast<unsigned>(bits_of(sum[lane]) >> 32);
+      sum[lane] = mine[lane] ? open[lane].sum : 0.0;
+      count[lane] = mine[lane] ? open[lane].count : 0u;
+      const unsigned long long top = bits_of(mine[lane] ? open[lane].max : 0.0);
+      hi[lane] = static_cast<unsigned>(top >> 32);
+      lo[lane] = static_cast<unsigned>(top);
     });
-    const unsigned group = w.ballot(mine); // warp-uniform
-    // The group's largest error (others give +0.0; errors >= 0 order as their bits): the
-    // largest high word, then the largest low word among the lanes that hold it.
+    const unsigned group = w.ballot(mine);              // warp-uniform
+    const unsigned n = w.reduce_add(count)[0];          // warp-uniform (every lane holds it)
     const Lanes<W, unsigned> top_hi = w.reduce_max(hi); // warp-uniform
-    Lanes<W, unsigned> lo;
-    w.each([&](int lane) {
-      lo[lane] = hi[lane] == top_hi[lane] ? static_cast<unsigned>(bits_of(sum[lane])) : 0u;
-    });
+    w.each([&](int lane) { lo[lane] = hi[lane] == top_hi[lane] ? lo[lane] : 0u; });
     const Lanes<W, unsigned> top_lo = w.reduce_max(lo); // warp-uniform
-    // Xor butterfly: afterwards every lane holds the stride-halving pairwise sum of the group's
-    // errors (adding the others' zeros is exact; a + b == b + a, so all lanes agree bit for bit).
+    // Xor butterfly: afterwards every lane holds the stride-halving pairwise sum (adding the
+    // others' zeros is exact; a + b == b + a, so all lanes agree bit for bit).
+    SM_EVAL_UNROLL
     for (int s = kWarpSize / 2; s >= 1; s /= 2) {        // warp-uniform
       const Lanes<W, double> sum_o = w.shfl_xor(sum, s); // warp-uniform
       w.each([&](int lane) { sum[lane] = sum[lane] + sum_o[lane]; });
@@ -227,13 +258,77 @@ SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<
         const int b = dbin[lane];
         const double top =
             double_of(static_cast<unsigned long long>(top_hi[lane]) << 32 | top_lo[lane]);
-        slot.dist_counts[b] += static_cast<unsigned>(lane_count(group));
+        slot.dist_counts[b] += n;
         slot.dist_sums[b].add(sum[lane]);
         slot.dist_max[b] = top > slot.dist_max[b] ? top : slot.dist_max[b];
       }
     });
-    pending &= ~group; // warp-uniform
+    tally.finite += n;    // warp-uniform
+    pending &= ~group;    // warp-uniform: the leader is in the group, so each round ends one bin
+  } while (pending != 0); // warp-uniform
+  w.each([&](int lane) {
+    if (lane_in(lanes, lane)) open[lane] = LaneRun();
+  });
+}
+
+/// One step's histogram entries of a warp. @p ok: the lane has a point in range with finite f;
+/// @p fzero: and f == 0; @p fbin, @p dbin its bins, @p err |f - truth|. A lane's point extends
+/// its run (@p open) when it is in the run's bin; otherwise the runs of all such lanes are
+/// flushed first (flush_runs(); one ballot decides, and most steps flush nothing) and the point
+/// opens a new run. Points with f != 0 go to the f histogram right away, grouped with match_any,
+/// in the steps that have one; those with f == 0 are only tallied (@p tally, flush_tile()).
+/// Every slot a lane writes is indexed by its own bin, and each bin has one writer per call.
+template <class W>
+SM_HOST_DEVICE void warp_bins(const W& w, const Lanes<W, bool>& ok, const Lanes<W, bool>& fzero,
+                              const Lanes<W, int>& fbin, const Lanes<W, int>& dbin,
+                              const Lanes<W, double>& err, Lanes<W, LaneRun>& open,
+                              TileTally& tally, WarpBins& slot) {
+  Lanes<W, bool> ends, fnz;
+  w.each([&](int lane) {
+    ends[lane] = ok[lane] && open[lane].count != 0 && dbin[lane] != open[lane].dbin;
+    fnz[lane] = ok[lane] && !fzero[lane];
+  });
+  const unsigned ended = w.ballot(ends);                   // warp-uniform
+  if (ended != 0) flush_runs(w, ended, open, tally, slot); // warp-uniform
+  const unsigned nonzero = w.ballot(fnz);                  // warp-uniform
+  if (nonzero != 0) {                                      // warp-uniform
+    w.sync();                                              // warp-uniform: earlier leaders' writes
+    Lanes<W, int> key;
+    w.each([&](int lane) { key[lane] = fnz[lane] ? fbin[lane] : -1; });
+    const Lanes<W, unsigned> peers = w.match_any(key); // warp-uniform
+    w.each([&](int lane) {
+      if (fnz[lane] && lane == first_lane(peers[lane]))
+        slot.f_counts[fbin[lane]] += static_cast<unsigned>(lane_count(peers[lane]));
+    });
+    tally.nonzero += static_cast<unsigned>(lane_count(nonzero)); // warp-uniform
   }
+  w.each([&](int lane) {
+    if (ok[lane]) {
+      LaneRun& o = open[lane];
+      o.dbin = dbin[lane];
+      ++o.count;
+      o.sum += err[lane];
+      o.max = err[lane] > o.max ? err[lane] : o.max;
+    }
+  });
+}
+
+/// The end of a warp's tile: every lane's open run into the warp's slots (flush_runs()), and
+/// the tile's points with f == 0 (every finite point less those with f != 0, @p tally) into the
+/// zero bin @p zero_bin, added by lane 0. Leaves the runs empty and the tally zero.
+template <class W>
+SM_HOST_DEVICE void flush_tile(const W& w, Lanes<W, LaneRun>& open, TileTally& tally, int zero_bin,
+                               WarpBins& slot) {
+  Lanes<W, bool> has;
+  w.each([&](int lane) { has[lane] = open[lane].count != 0; });
+  const unsigned runs = w.ballot(has);                   // warp-uniform
+  if (runs != 0) flush_runs(w, runs, open, tally, slot); // warp-uniform
+  const unsigned zeros = tally.finite - tally.nonzero;   // warp-uniform
+  w.sync();                                              // warp-uniform: earlier leaders' writes
+  w.each([&](int lane) {
+    if (lane == 0) slot.f_counts[zero_bin] += zeros;
+  });
+  tally = TileTally(); // warp-uniform
 }
 
 /// Phase 2: warp @p warp of block @p block (of @p grid) walks warp tiles t = block * kWarps +
@@ -256,12 +351,15 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   Lanes<W, bool> ok, fzero;
   Lanes<W, int> fbin, dbin;
   Lanes<W, double> err;
+  Lanes<W, LaneRun> open;
+  TileTally tally; // warp-uniform
   const index_t tiles = (range.size() + kTilePoints - 1) / kTilePoints;
   const index_t stride = static_cast<index_t>(grid) * kWarps;
   index_t t = static_cast<index_t>(block) * kWarps + warp; // warp-uniform
   int unflushed = 0;                                       // warp-uniform
-  for (; t < tiles; t += stride) {                         // warp-uniform
-    const index_t first = range.begin + t * kTilePoints;   // warp-uniform
+  w.each([&](int lane) { open_undecided(stats[lane]); });
+  for (; t < tiles; t += stride) {                       // warp-uniform
+    const index_t first = range.begin + t * kTilePoints; // warp-uniform
     w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     if constexpr (kSeparable) {
       const index_t left = range.end - first;                                 // warp-uniform
@@ -302,14 +400,16 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         }
         cur[lane].advance(v.mesh);
       });
-      warp_bins(w, ok, fzero, fbin, dbin, err, zero_bin, slot); // warp-uniform
+      warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
     }
+    flush_tile(w, open, tally, zero_bin, slot); // warp-uniform
     w.each([&](int lane) { run[lane].flush(stats[lane]); });
     if (++unflushed == flush_tiles) { // warp-uniform
       flush_counts(w, slot);          // warp-uniform
       unflushed = 0;                  // warp-uniform
     }
   }
+  w.each([&](int lane) { close_undecided(stats[lane]); });
 }
 
 /// Phase 3, after a barrier: thread @p tid writes its share of the block's histograms to
@@ -387,3 +487,6 @@ SM_HOST_DEVICE int grid_for_range(index_t points, int full_grid) {
 
 } // namespace eval_block
 } // namespace spikemesh
+
+#undef SM_EVAL_UNROLL
+#undef SM_EVAL_NO_UNROLL

@@ -145,8 +145,10 @@ struct ScalarStats {
 };
 
 /// Plain double partial sums over a short run of points (no per-point arrays): add() counts a
-/// sample into @p st (counts, extrema) and its sums here; flush() adds the run's sums to @p st
-/// with one compensated addition per statistic.
+/// sample into @p to (counts, extrema) and its sums here; flush() adds the run's sums to @p to
+/// with one compensated addition per statistic. add() leaves one count to its caller:
+/// undecided_count, every finite point that is not a spike, counted for a whole run at once
+/// (open_undecided() before its points, close_undecided() after them).
 struct RunSums {
   double f = 0.0, f2 = 0.0, ae = 0.0, se = 0.0, st = 0.0;
   bool any = false;
@@ -160,8 +162,7 @@ struct RunSums {
     }
     any = true;
     const double af = std::fabs(v);
-    to.spike_count += af > tau ? 1u : 0u;
-    to.undecided_count += af <= tau ? 1u : 0u;
+    to.spike_count += af > tau ? 1u : 0u; // (|f| <= tau: undecided, counted by close_undecided())
     to.correct_count += (v > tau && s.truth > 0.0) || (v < -tau && s.truth < 0.0) ? 1u : 0u;
     const double e = std::fabs(v - s.truth);
     f += v;
@@ -186,11 +187,25 @@ struct RunSums {
   }
 };
 
+/// Before RunSums::add() calls: holds undecided_count - (points - nonfinite_count -
+/// spike_count) in undecided_count (modulo 2^64), so that close_undecided() after them adds
+/// exactly the new points that are finite and not spikes (|f| <= tau), whatever @p s held.
+SM_HOST_DEVICE void open_undecided(ScalarStats& s) {
+  s.undecided_count += s.nonfinite_count + s.spike_count - s.points;
+}
+
+/// After the RunSums::add() calls: see open_undecided().
+SM_HOST_DEVICE void close_undecided(ScalarStats& s) {
+  s.undecided_count += s.points - s.nonfinite_count - s.spike_count;
+}
+
 SM_HOST_DEVICE void ScalarStats::add_block(const PointSample* s, int n, double tau) {
+  open_undecided(*this);
   RunSums run;
   for (int i = 0; i < n; ++i)
     run.add(s[i], tau, *this);
   run.flush(*this);
+  close_undecided(*this);
 }
 
 /// Histograms: f values, and error versus distance to the training set.

@@ -1,10 +1,10 @@
 /// @file warp.hpp
 /// @brief One interface to a warp's 32 lanes, so the same templated per-warp code runs on the
 /// device (DeviceWarp: each thread is one lane, the collectives are the CUDA intrinsics with the
-/// masks they are given; __reduce_max_sync needs sm_80 or later) and on the host (HostWarp: a
-/// lockstep emulator holding every lane's value, whose collectives follow the device's rules,
-/// including what the device leaves undefined: a lane outside the mask gets a poison value, never a
-/// plausible one).
+/// masks they are given; __reduce_max_sync and __reduce_add_sync need sm_80 or later) and on the
+/// host (HostWarp: a lockstep emulator holding every lane's value, whose collectives follow the
+/// device's rules, including what the device leaves undefined: a lane outside the mask gets a
+/// poison value, never a plausible one).
 ///
 /// Per-warp code is written as warp-uniform statements (same on every lane: loop bounds,
 /// collectives, masks) and per-lane blocks `w.each([&](int lane) { ... x[lane] ... })` over
@@ -151,6 +151,18 @@ struct HostWarp {
       r[l] = in(mask, l) ? m : warp_poison<unsigned>();
     return r;
   }
+
+  /// __reduce_add_sync: every lane of @p mask gets the sum (modulo 2^32) of the values of the
+  /// lanes of @p mask; a lane outside the mask gets poison.
+  Lanes<unsigned> reduce_add(const Lanes<unsigned>& x, unsigned mask = kFullMask) const {
+    unsigned s = 0;
+    for (int l = 0; l < kWarpSize; ++l)
+      s += in(mask, l) ? x[l] : 0u;
+    Lanes<unsigned> r;
+    for (int l = 0; l < kWarpSize; ++l)
+      r[l] = in(mask, l) ? s : warp_poison<unsigned>();
+    return r;
+  }
 };
 
 #if defined(__CUDACC__)
@@ -204,6 +216,11 @@ struct DeviceWarp {
   __device__ __forceinline__ Lanes<unsigned> reduce_max(const Lanes<unsigned>& x,
                                                         unsigned mask = kFullMask) const {
     return {__reduce_max_sync(mask, x.v)};
+  }
+
+  __device__ __forceinline__ Lanes<unsigned> reduce_add(const Lanes<unsigned>& x,
+                                                        unsigned mask = kFullMask) const {
+    return {__reduce_add_sync(mask, x.v)};
   }
 };
 #endif
