@@ -749,6 +749,40 @@ TEST(WarpEmulation, TilesCutShortByTheRangeEnd) {
   }
 }
 
+TEST(WarpEmulation, CountsAddToTheStatsTheLanesStartWith) {
+  // warp_tiles() adds to its lanes' ScalarStats: counts the lanes already hold (from add(), with
+  // spikes, undecided and non-finite points) stay and the walk's counts come on top.
+  CaseParams cp;
+  cp.bias = 1.6;
+  const Case c = build_case(cp);
+  const MeshView m = mesh_of({301, 301});
+  Problem1<float> p(c, m);
+  const IndexRange r{0, 9 * eval_block::kTilePoints + 100};
+  const auto walk = [&](L<ScalarStats>& stats) {
+    const auto s = std::make_unique<eval_block::SharedBins>();
+    for (int t = 0; t < eval_block::kThreads; ++t)
+      eval_block::clear(*s, t);
+    eval_block::warp_tiles<float, eval_block::kNarrowWidth>(Warp{}, p.v, r, 0, 1, 0, s->warp[0],
+                                                            stats);
+  };
+  L<ScalarStats> fresh, given;
+  for (int l = 0; l < kWarpSize; ++l)
+    for (int k = 0; k <= l % 4; ++k) {
+      given[l].add({k == 0 ? 0.0 : k == 1 ? 0.9 : k == 2 ? NAN : -0.7, 1.0, 0.0}, 0.5);
+    }
+  const L<ScalarStats> before = given;
+  walk(fresh);
+  walk(given);
+  for (int l = 0; l < kWarpSize; ++l) {
+    EXPECT_EQ(given[l].points, before[l].points + fresh[l].points) << "lane " << l;
+    EXPECT_EQ(given[l].nonfinite_count, before[l].nonfinite_count + fresh[l].nonfinite_count);
+    EXPECT_EQ(given[l].spike_count, before[l].spike_count + fresh[l].spike_count);
+    EXPECT_EQ(given[l].undecided_count, before[l].undecided_count + fresh[l].undecided_count);
+    EXPECT_GT(fresh[l].undecided_count, 0u);
+    EXPECT_GT(before[l].undecided_count, 0u);
+  }
+}
+
 TEST(WarpEmulation, ShortFlushPeriodsInBothOrdersGiveTheSameBits) {
   CaseParams cp;
   cp.bias = 1.6;
