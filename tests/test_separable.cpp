@@ -67,7 +67,12 @@ SepRun<T> run_separable(const NetworkView<T>& net, const MeshView& m, IndexRange
   Lanes<W, T> f;
   for (index_t first = r.begin; first < r.end; first += eval_block::kTilePoints) {
     const index_t count = std::min<index_t>(eval_block::kTilePoints, r.end - first);
-    separable::begin_tile(w, net, m, first, count, *slot, *tile);
+    if (first == r.begin) { // the first tile decoded, the next ones stepped on by 512
+      separable::first_tile(w, m, first, eval_block::kTilePoints, *slot);
+    } else {
+      separable::next_tile(w, m, *slot);
+    }
+    separable::begin_tile(w, net, m, count, *slot, *tile);
     std::vector<unsigned> words;
     int active = 0;
     for (int c = 0; c < tile->chunks; ++c) {

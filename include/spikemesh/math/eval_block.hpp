@@ -268,8 +268,13 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
     if constexpr (kSeparable) {
       const index_t left = range.end - first;                                 // warp-uniform
       const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
-      separable::begin_tile(w, v.net, v.mesh, first, count, *sep, tile);      // warp-uniform
-      separable::begin_nearest(w, v.truth, v.mesh, tile);                     // warp-uniform
+      if (t == static_cast<index_t>(block) * kWarps + warp) { // warp-uniform: the first tile
+        separable::first_tile(w, v.mesh, first, stride * kTilePoints, *sep); // warp-uniform
+      } else {
+        separable::next_tile(w, v.mesh, *sep); // warp-uniform
+      }
+      separable::begin_tile(w, v.net, v.mesh, count, *sep, tile); // warp-uniform
+      separable::begin_nearest(w, v.truth, v.mesh, tile);         // warp-uniform
     } else {
       w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     }

@@ -84,6 +84,7 @@ struct Geometry {
 template <class T>
 struct WarpSlot {
   Geometry<T> g;
+  index_t k_step[kMaxDim]; ///< digits of the linear distance between the warp's tiles
   T seg_x[kSegCoords];
   double near_distance[kWarpSize]; ///< per segment s < 32: distance terms of axes >= 1
   index_t near_index[kWarpSize];   ///< and the index part of axes >= 1
@@ -141,6 +142,7 @@ struct Tile {
   bool coords;             ///< the slot holds the segments' coordinates (else recomputed)
   int chunks;              ///< 32-row words of the mask
   int n_active;            ///< rows that may be active somewhere in the tile
+  T out_b;                 ///< the output layer's bias
   bool prefixed;           ///< lanes hold the per-row prefixes (segments * n_active <= 32)
   Lanes<W, unsigned> mask; ///< lane c: rows 32c..32c+31 that may be active
   Lanes<W, T> prefix;      ///< lane s * n_active + k: prefix of active row k on segment s
@@ -148,6 +150,7 @@ struct Tile {
   Lanes<W, index_t> pos;   ///< its position along axis 0
   Lanes<W, T> x0;          ///< and its coordinate there
   bool near;            ///< the slot holds the nearest-training-point prefixes (grid, <= 32 rows)
+  bool near_inside;     ///< and axis 0's nearest grid position needs no clamp in the tile
   index_t near_stride0; ///< n^(d-1): index stride of axis 0
 };
 
@@ -172,26 +175,63 @@ SM_HOST_DEVICE T row_upper(const NetworkView<T>& net, const Geometry<T>& g, int 
   return u;
 }
 
-/// The tile's geometry into its slot and each lane's point (first + lane): lane a < dim finds
-/// the first point's position on axis a; the last point's, carried from axis 0 up (divisions
-/// only where a carry exceeds one wrap), gives the box; then the segments' coordinates.
-template <class T, class W>
-SM_HOST_DEVICE void start_geometry(const W& w, const MeshView& m, index_t first, index_t count,
-                                   Tile<T, W>& t) {
-  Geometry<T>& g = t.slot->g;
-  w.sync(); // warp-uniform: the previous tile's reads of the slot come first
+/// Lane a < dim: digit a of @p x in the mesh's mixed radix (axis 0 fastest) into @p digits; the
+/// top digit (axis dim - 1) is left unreduced when @p top_unreduced (a step past the mesh's end).
+template <class W>
+SM_HOST_DEVICE void mesh_digits(const W& w, const MeshView& m, index_t x, bool top_unreduced,
+                                index_t* digits) {
   w.each([&](int lane) {
     if (lane >= m.dim) return;
-    index_t q = first;
+    index_t q = x;
     if (lane > 0) {
-      index_t below = 1; // points per row of axes < lane (<= total: no overflow)
+      index_t below = 1; // points per row of the axes < lane (<= total: no overflow)
       for (int b = 0; b < lane; ++b)
         below *= m.points_per_axis[b];
-      q = first / below;
+      q = x / below;
     }
     const index_t M = m.points_per_axis[lane];
-    g.k_first[lane] = q < M ? q : q - (q / M) * M;
+    const bool reduce = !(top_unreduced && lane == m.dim - 1);
+    digits[lane] = !reduce || q < M ? q : q - (q / M) * M;
   });
+}
+
+/// The warp's first tile starts at linear index @p first, and each next one @p step indices on:
+/// the slot's k_first and k_step (divisions, once per warp).
+template <class T, class W>
+SM_HOST_DEVICE void first_tile(const W& w, const MeshView& m, index_t first, index_t step,
+                               WarpSlot<T>& slot) {
+  w.sync(); // warp-uniform: the previous reads of the slot come first
+  mesh_digits(w, m, first, false, slot.g.k_first);
+  mesh_digits(w, m, step, true, slot.k_step);
+}
+
+/// The next tile: k_first += k_step, carried from axis 0 up (at most one wrap per axis: no
+/// division). Past the mesh's last index the top digit overflows; such a tile is never begun.
+template <class T, class W>
+SM_HOST_DEVICE void next_tile(const W& w, const MeshView& m, WarpSlot<T>& slot) {
+  w.sync(); // warp-uniform: the previous tile's reads of the slot come first
+  w.each([&](int lane) {
+    if (lane != 0) return;
+    index_t carry = 0;
+    for (int a = 0; a < m.dim; ++a) {
+      index_t k = slot.g.k_first[a] + slot.k_step[a] + carry;
+      carry = 0;
+      if (k >= m.points_per_axis[a] && a + 1 < m.dim) {
+        k -= m.points_per_axis[a];
+        carry = 1;
+      }
+      slot.g.k_first[a] = k;
+    }
+  });
+}
+
+/// The tile's geometry into its slot (its first point's position k_first set by first_tile()
+/// or next_tile()) and each lane's point (first + lane): the last point's position, carried
+/// from axis 0 up (divisions only where a carry exceeds one wrap), gives the box; then the
+/// segments' coordinates.
+template <class T, class W>
+SM_HOST_DEVICE void start_geometry(const W& w, const MeshView& m, index_t count, Tile<T, W>& t) {
+  Geometry<T>& g = t.slot->g;
   w.sync();                                         // warp-uniform
   index_t idx = g.k_first[0] + (count - 1);         // warp-uniform: the last point on axis `top`
   int top = 0;                                      // warp-uniform: highest axis that changes
@@ -240,13 +280,14 @@ SM_HOST_DEVICE void start_geometry(const W& w, const MeshView& m, index_t first,
 }
 
 /// Starts warp tile [first, first + count) of the mesh (count >= 1, all in range) in the
-/// warp's slot @p slot.
+/// warp's slot @p slot, whose k_first holds first's position (first_tile(), next_tile()).
 template <class T, class W>
 SM_HOST_DEVICE void begin_tile(const W& w, const NetworkView<T>& net, const MeshView& m,
-                               index_t first, index_t count, WarpSlot<T>& slot, Tile<T, W>& t) {
+                               index_t count, WarpSlot<T>& slot, Tile<T, W>& t) {
   const SeparableDesc& s = net.sep;
-  t.slot = &slot; // warp-uniform
-  start_geometry(w, m, first, count, t);
+  t.slot = &slot;                    // warp-uniform
+  t.out_b = net.params[s.out_b_off]; // warp-uniform
+  start_geometry(w, m, count, t);
   const Geometry<T>& g = slot.g;
   // Activity mask: lane l tests row 32 c + l; lane c keeps word c.
   t.chunks = (s.rows + kWarpSize - 1) / kWarpSize; // warp-uniform
@@ -309,9 +350,16 @@ SM_HOST_DEVICE void begin_nearest(const W& w, const TruthView& tr, const MeshVie
   const int segments = t.segments;           // warp-uniform
   t.near = tr.grid && segments <= kWarpSize; // warp-uniform
   if (!t.near) return;                       // warp-uniform
-  t.near_stride0 = 1;                        // warp-uniform
-  for (int a = 1; a < m.dim; ++a)            // warp-uniform
-    t.near_stride0 *= tr.n;                  // warp-uniform
+  // The nearest grid position along axis 0, floor(x inv_h + 1/2), is monotone in x (rounded
+  // products and sums are), so within [0, n - 1] at both ends of the tile's axis-0 range
+  // means the clamp is a no-op at every point of it.
+  const Geometry<T>& g = t.slot->g;                                              // warp-uniform
+  const double e0 = std::floor(static_cast<double>(g.x_lo[0]) * tr.inv_h + 0.5); // warp-uniform
+  const double e1 = std::floor(static_cast<double>(g.x_hi[0]) * tr.inv_h + 0.5); // warp-uniform
+  t.near_inside = e0 >= 0.0 && e1 >= 0.0 && e0 <= tr.n - 1 && e1 <= tr.n - 1;    // warp-uniform
+  t.near_stride0 = 1;                                                            // warp-uniform
+  for (int a = 1; a < m.dim; ++a)                                                // warp-uniform
+    t.near_stride0 *= tr.n;                                                      // warp-uniform
   w.each([&](int lane) {
     if (lane >= segments) return;
     const LanePoint<T> x = lane_point(m, t, lane, T(0)); // axes >= 1 only
@@ -327,6 +375,14 @@ SM_HOST_DEVICE void begin_nearest(const W& w, const TruthView& tr, const MeshVie
     t.slot->near_index[lane] = index;
   });
   w.sync(); // warp-uniform: the prefixes before other lanes read them
+}
+
+/// nearest_on_axis() where its clamp to the grid is known to change nothing (the same
+/// operations otherwise).
+SM_HOST_DEVICE index_t nearest_inside(const TruthView& t, double xk, double* term) {
+  const double i = std::floor(xk * t.inv_h + 0.5);
+  *term = std::fabs(xk - i * t.h);
+  return static_cast<index_t>(i);
 }
 
 /// The sample of each live lane's point whose network value is @p f, as sample_at() computes
@@ -348,7 +404,9 @@ SM_HOST_DEVICE void samples(const W& w, const EvalView<T>& v, const Tile<T, W>& 
     PointSample s;
     s.f = static_cast<double>(f[lane]);
     double term;
-    const index_t i0 = nearest_on_axis(v.truth, static_cast<double>(t.x0[lane]), &term);
+    const double x0 = static_cast<double>(t.x0[lane]);
+    const index_t i0 =
+        t.near_inside ? nearest_inside(v.truth, x0, &term) : nearest_on_axis(v.truth, x0, &term);
     s.distance = t.slot->near_distance[sg] + term;
     s.truth = v.truth.task == Task::Classify
                   ? v.truth.y[t.slot->near_index[sg] + i0 * t.near_stride0]
@@ -358,15 +416,47 @@ SM_HOST_DEVICE void samples(const W& w, const EvalView<T>& v, const Tile<T, W>& 
   });
 }
 
+/// z + the terms w_e * act0(b0 + w0 x) of entries [e, end) of a row (@p p: the packed
+/// {w_e, w0, b0} of entry e), in order; @p relu0: layer 0 is a ReLU (inline, three entries per
+/// pass: the constructions' hats), else layer0().
+template <class T>
+SM_HOST_DEVICE T axis0_terms(const SeparableDesc& s, bool relu0, const T* p, std::int32_t n, T z,
+                             T x) {
+  if (relu0) {
+    const auto hat = [x](const T* q) {
+      T u = q[2];
+      u += q[1] * x;
+      return u > T(0) ? u : T(0); // activate()'s ReLU
+    };
+    for (; n >= 3; n -= 3, p += 9) {
+      z += p[0] * hat(p);
+      z += p[3] * hat(p + 3);
+      z += p[6] * hat(p + 6);
+    }
+    for (; n > 0; --n, p += 3)
+      z += p[0] * hat(p);
+    return z;
+  }
+  for (; n > 0; --n, p += 3)
+    z += p[0] * layer0(s, p[1], p[2], x);
+  return z;
+}
+
 /// f at each lane's point (lanes with @p live false are left alone).
 template <class T, class W>
 SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const MeshView& m,
                          const Tile<T, W>& t, const Lanes<W, bool>& live, Lanes<W, T>& f) {
   const SeparableDesc& s = net.sep;
   const std::int32_t* row_ptr = net.indices + s.row_off;
+  const std::int32_t* split = net.indices + s.split_off;
   const std::int32_t* axis = net.indices + s.axis_off;
+  const T* terms = net.params + s.term_off;
+  const T* out_w = net.params + s.out_w_off;
   const T alpha1 = static_cast<T>(s.alpha1);
-  w.each([&](int lane) { f[lane] = net.params[s.out_b_off]; });
+  w.each([&](int lane) { f[lane] = t.out_b; });
+  if (t.n_active == 0) return;                        // warp-uniform: no spike meets the tile
+  const bool relu0 = s.act0 == Activation::ReLU;      // warp-uniform
+  const bool relu1 = s.act1 == Activation::ReLU;      // warp-uniform
   int k = 0;                                          // warp-uniform
   for (int c = 0; c < t.chunks; ++c) {                // warp-uniform
     unsigned word = w.shfl(t.mask, c)[0];             // warp-uniform
@@ -383,19 +473,17 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const MeshView& 
         if (!live[lane]) return;
         T z;
         if (t.prefixed) { // axis-0 terms only: they come last in the row
-          z = pre[lane];
-          const T x0 = t.x0[lane];
-          for (std::int32_t e = net.indices[s.split_off + r]; e < row_ptr[r + 1]; ++e)
-            z += term(net, e, x0);
+          const std::int32_t e = split[r];
+          z = axis0_terms(s, relu0, terms + 3 * e, row_ptr[r + 1] - e, pre[lane], t.x0[lane]);
         } else {
           const LanePoint<T> x = lane_point(m, t, t.seg[lane], t.x0[lane]);
           z = net.params[s.bias_off + r];
           for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e)
             z += term(net, e, x[axis[e]]);
         }
-        const T a = s.act1 == Activation::ReLU ? (z > T(0) ? z : T(0)) // activate()'s ReLU
-                                               : activate(s.act1, z, alpha1);
-        if (a != T(0)) f[lane] = fma_rn(net.params[s.out_w_off + r], a, f[lane]); // as forward()
+        const T a = relu1 ? (z > T(0) ? z : T(0)) // activate()'s ReLU
+                          : activate(s.act1, z, alpha1);
+        if (a != T(0)) f[lane] = fma_rn(out_w[r], a, f[lane]); // as forward()
       });
       ++k; // warp-uniform
     }
@@ -405,6 +493,13 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const MeshView& 
 /// Moves each lane's point on by kWarpSize points: its segment, axis-0 position and coordinate.
 template <class T, class W>
 SM_HOST_DEVICE void advance(const W& w, const MeshView& m, Tile<T, W>& t) {
+  if (t.segments == 1) { // warp-uniform: every point of the tile on segment 0 (no wrap)
+    w.each([&](int lane) {
+      t.pos[lane] += kWarpSize;
+      t.x0[lane] = static_cast<T>(mesh_coordinate(m, 0, t.pos[lane]));
+    });
+    return;
+  }
   w.each([&](int lane) {
     index_t p = t.pos[lane] + kWarpSize;
     while (p >= m.points_per_axis[0]) {
