@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
 namespace spikemesh {
@@ -26,10 +27,14 @@ namespace {
 
 using W = HostWarp;
 
-MeshView mesh_of(std::vector<index_t> axes) {
+MeshView mesh_of(std::vector<index_t> axes, double lo = 0.0, double hi = 1.0,
+                 Centring centring = Centring::Cell) {
   MeshSpec s;
   s.dim = static_cast<int>(axes.size());
   s.points_per_axis = std::move(axes);
+  s.lo = lo;
+  s.hi = hi;
+  s.centring = centring;
   return make_mesh_view(s);
 }
 
@@ -319,6 +324,62 @@ TEST(SeparablePath, CoarseAxisZeroAndHighDimensionsEqualForwardAtEveryPoint) {
   }
 }
 
+/// A random separable spike-like network in @p d dimensions: layer 0 three ReLU neurons per axis
+/// (one input each), layer 1 @p rows sparse ReLU rows reading the neurons of a few random axes
+/// (axis 0 in most), a dense output.
+Network separable_network(int d, int rows, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  Network net;
+  net.in_dim = d;
+  Layer L0 = Layer::dense(d, 3 * d, Activation::ReLU);
+  for (int q = 0; q < 3 * d; ++q) {
+    L0.weight[static_cast<std::size_t>(q * d + q / 3)] = (q % 2 == 0 ? 1.0 : -1.0) * (1.5 + u(rng));
+    L0.bias[static_cast<std::size_t>(q)] = 0.6 * u(rng);
+  }
+  Layer L1 = Layer::dense(3 * d, rows, Activation::ReLU);
+  for (int r = 0; r < rows; ++r) {
+    for (int a = 0; a < d; ++a) {
+      if (a != 0 && u(rng) < 0.4) continue; // most rows read few axes; every one reads axis 0
+      for (int j = 0; j < 3; ++j)
+        L1.weight[static_cast<std::size_t>(r * 3 * d + 3 * a + j)] = u(rng);
+    }
+    L1.bias[static_cast<std::size_t>(r)] = 0.5 * u(rng) - 0.3;
+  }
+  Layer L2 = Layer::dense(rows, 1, Activation::Identity);
+  for (double& w : L2.weight)
+    w = u(rng);
+  L2.bias[0] = 0.25;
+  net.layers = {Layer::to_sparse(L0), Layer::to_sparse(L1), L2};
+  return net;
+}
+
+// Up to kMaxDim = 32 axes (a separable network, not a construction: those have n^d rows): the
+// per-segment table, the recomputed coordinates and the one-segment tiles, against forward().
+TEST(SeparablePath, RandomSeparableNetworksUpToMaxDimEqualForwardAtEveryPoint) {
+  for (int d : {12, kMaxDim}) {
+    Case c;
+    c.network = separable_network(d, 45, static_cast<std::uint64_t>(d));
+    std::vector<index_t> coarse(static_cast<std::size_t>(d), 1), table = coarse, fine = coarse;
+    coarse[0] = 5; // 5 x 3 x 2^6 points: about 103 segments per tile, 31 axes: recomputed
+    coarse[1] = 3;
+    for (int a = 2; a < 8; ++a)
+      coarse[static_cast<std::size_t>(a)] = 2;
+    table[0] = 40; // 13 segments per tile: the table
+    table[1] = 3;
+    table[2] = 3;
+    fine[0] = 600; // one or two segments per tile
+    fine[d - 1] = 2;
+    for (const std::vector<index_t>& axes : {coarse, table, fine}) {
+      SCOPED_TRACE(::testing::Message() << "d " << d << " axes[0] " << axes[0]);
+      const MeshView m = mesh_of(axes, -0.3, 1.2);
+      const SepRun<float> r = expect_pointwise<float>(c, m, {3, m.total - 2});
+      EXPECT_GT(r.skipped_rows, 0);
+      expect_pointwise<double>(c, m, {0, m.total});
+    }
+  }
+}
+
 // A tile that just touches a spike: the row is positive at one end point only, by less than
 // the slope times the step (about 5e-5 here). The bound must keep it (it has no margin to lose:
 // a skip threshold of even 1e-3 leaves such a row out and changes f there).
@@ -456,8 +517,12 @@ TEST(SeparableKernel, RegressionListTruthAndCoarseMeshesEqualTheGenericPath) {
     Target target;
     bool list;
     std::vector<index_t> axes;
+    double lo = 0.0, hi = 1.0; // a box past the training grid: the nearest position clamps
   };
   for (const Item& it : std::vector<Item>{
+           {2, 4, 1.6, Task::Classify, Target::One, false, {701, 29}, -0.45, 1.3},
+           {2, 4, 1.6, Task::Approximate, Target::Poly, false, {400, 9}, -0.2, 2.0},
+           {3, 3, 2.6, Task::Classify, Target::One, true, {97, 5, 7}, -1.0, 1.5},
            {2, 4, 1.6, Task::Approximate, Target::Sin, false, {301, 53}},
            {2, 4, 1.6, Task::Approximate, Target::Gauss, false, {5, 400}}, // > 32 segments
            {3, 3, 2.5, Task::Approximate, Target::Poly, false, {37, 11, 9}},
@@ -481,7 +546,7 @@ TEST(SeparableKernel, RegressionListTruthAndCoarseMeshesEqualTheGenericPath) {
       truth.grid = false; // the same training points as a list: brute-force nearest point
       truth.x = c.training.x.data();
     }
-    const MeshView m = mesh_of(it.axes);
+    const MeshView m = mesh_of(it.axes, it.lo, it.hi);
     const IndexRange r{13, m.total - 5};
     SCOPED_TRACE(::testing::Message() << "d " << it.d << " axes[0] " << it.axes[0]);
     const Accumulator gen =
