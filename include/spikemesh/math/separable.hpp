@@ -36,6 +36,12 @@
 #include "spikemesh/math/truth.hpp"
 #include "spikemesh/math/warp.hpp"
 
+#if defined(__CUDA_ARCH__)
+#define SM_SEP_NO_UNROLL _Pragma("unroll 1")
+#else
+#define SM_SEP_NO_UNROLL
+#endif
+
 namespace spikemesh {
 namespace separable {
 
@@ -279,6 +285,34 @@ SM_HOST_DEVICE void start_geometry(const W& w, const MeshView& m, index_t count,
   w.sync(); // warp-uniform
 }
 
+/// z + the terms of entries [e0, e1) of a row, all of axes >= 1, at the coordinates of segment
+/// @p sg of the tile (the slot's table, or recomputed), in order.
+template <class T, class W>
+SM_HOST_DEVICE T upper_terms(const NetworkView<T>& net, const MeshView& m, const Tile<T, W>& t,
+                             int sg, std::int32_t e0, std::int32_t e1, T z) {
+  const SeparableDesc& s = net.sep;
+  const std::int32_t* axis = net.indices + s.axis_off;
+  const T* p = net.params + s.term_off + 3 * e0;
+  if (t.coords) {
+    const T* row = t.slot->seg_x + sg * (m.dim - 1); // axis a at row[a - 1]
+    if (s.act0 == Activation::ReLU) {
+      SM_SEP_NO_UNROLL // a short loop (a row's axes >= 1): no remainder code
+          for (std::int32_t e = e0; e < e1; ++e, p += 3) {
+        T u = p[2];
+        u += p[1] * row[axis[e] - 1];
+        z += p[0] * (u > T(0) ? u : T(0)); // layer0()'s ReLU
+      }
+      return z;
+    }
+    for (std::int32_t e = e0; e < e1; ++e, p += 3)
+      z += p[0] * layer0(s, p[1], p[2], row[axis[e] - 1]);
+    return z;
+  }
+  for (std::int32_t e = e0; e < e1; ++e, p += 3)
+    z += p[0] * layer0(s, p[1], p[2], segment_coordinate(m, t.slot->g, sg, axis[e]));
+  return z;
+}
+
 /// Starts warp tile [first, first + count) of the mesh (count >= 1, all in range) in the
 /// warp's slot @p slot, whose k_first holds first's position (first_tile(), next_tile()).
 template <class T, class W>
@@ -330,15 +364,9 @@ SM_HOST_DEVICE void begin_tile(const W& w, const NetworkView<T>& net, const Mesh
     t.prefix[lane] = T(0);
     const int sg = lane / t.n_active;
     if (sg >= segments) return;
-    const LanePoint<T> x = lane_point(m, t, sg, T(0)); // axes >= 1 only
     const int r = row[lane];
-    const std::int32_t* row_ptr = net.indices + s.row_off;
-    const std::int32_t* axis = net.indices + s.axis_off;
-    const std::int32_t split = net.indices[s.split_off + r];
-    T z = net.params[s.bias_off + r];
-    for (std::int32_t e = row_ptr[r]; e < split; ++e)
-      z += term(net, e, x[axis[e]]);
-    t.prefix[lane] = z;
+    t.prefix[lane] = upper_terms(net, m, t, sg, net.indices[s.row_off + r],
+                                 net.indices[s.split_off + r], net.params[s.bias_off + r]);
   });
 }
 
@@ -449,7 +477,6 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const MeshView& 
   const SeparableDesc& s = net.sep;
   const std::int32_t* row_ptr = net.indices + s.row_off;
   const std::int32_t* split = net.indices + s.split_off;
-  const std::int32_t* axis = net.indices + s.axis_off;
   const T* terms = net.params + s.term_off;
   const T* out_w = net.params + s.out_w_off;
   const T alpha1 = static_cast<T>(s.alpha1);
@@ -475,11 +502,10 @@ SM_HOST_DEVICE void step(const W& w, const NetworkView<T>& net, const MeshView& 
         if (t.prefixed) { // axis-0 terms only: they come last in the row
           const std::int32_t e = split[r];
           z = axis0_terms(s, relu0, terms + 3 * e, row_ptr[r + 1] - e, pre[lane], t.x0[lane]);
-        } else {
-          const LanePoint<T> x = lane_point(m, t, t.seg[lane], t.x0[lane]);
-          z = net.params[s.bias_off + r];
-          for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e)
-            z += term(net, e, x[axis[e]]);
+        } else { // the whole row: axes >= 1 at the segment's coordinates, then axis 0
+          const std::int32_t e1 = split[r];
+          z = upper_terms(net, m, t, t.seg[lane], row_ptr[r], e1, net.params[s.bias_off + r]);
+          z = axis0_terms(s, relu0, terms + 3 * e1, row_ptr[r + 1] - e1, z, t.x0[lane]);
         }
         const T a = relu1 ? (z > T(0) ? z : T(0)) // activate()'s ReLU
                           : activate(s.act1, z, alpha1);
