@@ -23,7 +23,7 @@ namespace spikemesh::cuda {
 namespace {
 
 template <class T, int Width>
-__global__ void __launch_bounds__(kBlock)
+__global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ? 4 : 0)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
@@ -36,9 +36,16 @@ __global__ void __launch_bounds__(kBlock)
   const DeviceWarp warp;
   Lanes<DeviceWarp, ScalarStats> local;
   const int w = tid / kWarpSize;
-  eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
-                                   static_cast<int>(gridDim.x), w, bins.warp[w], local,
-                                   flush_tiles); // phase 2
+  if constexpr (Width == eval_block::kSeparableWidth) {
+    __shared__ separable::WarpSlot<T> sep[eval_block::kWarps]; // the separable path's warp slots
+    eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                     static_cast<int>(gridDim.x), w, bins.warp[w], local,
+                                     flush_tiles, &sep[w]); // phase 2
+  } else {
+    eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                     static_cast<int>(gridDim.x), w, bins.warp[w], local,
+                                     flush_tiles); // phase 2
+  }
   const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalarStats{});
   __syncthreads(); // the shared bins are complete
   Accumulator* out = partials + blockIdx.x;

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
 namespace spikemesh {
@@ -26,10 +27,14 @@ namespace {
 
 using W = HostWarp;
 
-MeshView mesh_of(std::vector<index_t> axes) {
+MeshView mesh_of(std::vector<index_t> axes, double lo = 0.0, double hi = 1.0,
+                 Centring centring = Centring::Cell) {
   MeshSpec s;
   s.dim = static_cast<int>(axes.size());
   s.points_per_axis = std::move(axes);
+  s.lo = lo;
+  s.hi = hi;
+  s.centring = centring;
   return make_mesh_view(s);
 }
 
@@ -61,13 +66,18 @@ SepRun<T> run_separable(const NetworkView<T>& net, const MeshView& m, IndexRange
   out.f.assign(static_cast<std::size_t>(r.size()), T(0));
   auto tile = std::make_unique<separable::Tile<T, W>>();
   std::memset(static_cast<void*>(tile.get()), 0xff, sizeof(*tile));
-  Lanes<W, eval_block::LaneCursor<T>> cur;
+  auto slot = std::make_unique<separable::WarpSlot<T>>(); // shared memory: NaN garbage
+  std::memset(static_cast<void*>(slot.get()), 0xff, sizeof(*slot));
   Lanes<W, bool> live;
   Lanes<W, T> f;
   for (index_t first = r.begin; first < r.end; first += eval_block::kTilePoints) {
     const index_t count = std::min<index_t>(eval_block::kTilePoints, r.end - first);
-    w.each([&](int lane) { cur[lane].start(m, first + lane); });
-    separable::begin_tile(w, net, m, cur, count, *tile);
+    if (first == r.begin) { // the first tile decoded, the next ones stepped on by 512
+      separable::first_tile(w, m, first, eval_block::kTilePoints, *slot);
+    } else {
+      separable::next_tile(w, m, *slot);
+    }
+    separable::begin_tile(w, net, m, count, *slot, *tile);
     std::vector<unsigned> words;
     int active = 0;
     for (int c = 0; c < tile->chunks; ++c) {
@@ -83,11 +93,10 @@ SepRun<T> run_separable(const NetworkView<T>& net, const MeshView& m, IndexRange
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;
       w.each([&](int lane) { live[lane] = base + lane < r.end; });
       w.each([&](int lane) { f[lane] = std::numeric_limits<T>::quiet_NaN(); });
-      separable::step(w, net, *tile, cur, live, f);
+      separable::step(w, net, m, *tile, live, f);
       separable::advance(w, m, *tile);
       w.each([&](int lane) {
         if (live[lane]) out.f[static_cast<std::size_t>(base + lane - r.begin)] = f[lane];
-        cur[lane].advance(m);
       });
     }
   }
@@ -289,6 +298,88 @@ TEST(SeparablePath, ReluSpikeD1ToD4EqualsForwardAndCpuAtEveryPoint) {
   }
 }
 
+// Coarse axis 0 (a tile spans many mesh rows: up to 512 segments) and higher dimensions: the
+// warp slot's per-segment coordinates (segments * (d - 1) <= separable::kSegCoords) and the
+// recomputed coordinates past it (M0 = 1 or 2 in d = 8..10), against forward() at every point.
+TEST(SeparablePath, CoarseAxisZeroAndHighDimensionsEqualForwardAtEveryPoint) {
+  struct Item {
+    int d, n;
+    double b;
+    std::vector<index_t> axes;
+    IndexRange r;
+  };
+  for (const Item& it : std::vector<Item>{
+           {2, 4, 1.9, {3, 700}, {5, 2000}},                        // 171 segments per tile
+           {3, 3, 2.6, {4, 9, 40}, {1, 1440}},                      // table: 129 x 2
+           {5, 2, 4.5, {8, 8, 4, 3, 3}, {100, 2304}},               // table: 65 x 4
+           {8, 2, 7.6, {2, 3, 2, 3, 2, 2, 3, 2}, {7, 864 - 1}},     // recomputed: 257 x 7
+           {10, 2, 9.6, {1, 2, 3, 2, 2, 2, 2, 2, 2, 3}, {0, 1152}}, // recomputed: 512 x 9
+           {10, 2, 9.3, {8, 3, 2, 2, 2, 2, 2, 2, 2, 2}, {300, 6144 - 9}}}) { // table: 65 x 9
+    SCOPED_TRACE(it.d);
+    const Case c = spike_case("relu-spike", it.d, it.n, it.b);
+    const MeshView m = mesh_of(it.axes);
+    ASSERT_LE(it.r.end, m.total);
+    expect_pointwise<float>(c, m, it.r);
+    expect_pointwise<double>(c, m, it.r);
+  }
+}
+
+/// A random separable spike-like network in @p d dimensions: layer 0 three ReLU neurons per axis
+/// (one input each), layer 1 @p rows sparse ReLU rows reading the neurons of a few random axes
+/// (axis 0 in most), a dense output.
+Network separable_network(int d, int rows, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  Network net;
+  net.in_dim = d;
+  Layer L0 = Layer::dense(d, 3 * d, Activation::ReLU);
+  for (int q = 0; q < 3 * d; ++q) {
+    L0.weight[static_cast<std::size_t>(q * d + q / 3)] = (q % 2 == 0 ? 1.0 : -1.0) * (1.5 + u(rng));
+    L0.bias[static_cast<std::size_t>(q)] = 0.6 * u(rng);
+  }
+  Layer L1 = Layer::dense(3 * d, rows, Activation::ReLU);
+  for (int r = 0; r < rows; ++r) {
+    for (int a = 0; a < d; ++a) {
+      if (a != 0 && u(rng) < 0.4) continue; // most rows read few axes; every one reads axis 0
+      for (int j = 0; j < 3; ++j)
+        L1.weight[static_cast<std::size_t>(r * 3 * d + 3 * a + j)] = u(rng);
+    }
+    L1.bias[static_cast<std::size_t>(r)] = 0.5 * u(rng) - 0.3;
+  }
+  Layer L2 = Layer::dense(rows, 1, Activation::Identity);
+  for (double& w : L2.weight)
+    w = u(rng);
+  L2.bias[0] = 0.25;
+  net.layers = {Layer::to_sparse(L0), Layer::to_sparse(L1), L2};
+  return net;
+}
+
+// Up to kMaxDim = 32 axes (a separable network, not a construction: those have n^d rows): the
+// per-segment table, the recomputed coordinates and the one-segment tiles, against forward().
+TEST(SeparablePath, RandomSeparableNetworksUpToMaxDimEqualForwardAtEveryPoint) {
+  for (int d : {12, kMaxDim}) {
+    Case c;
+    c.network = separable_network(d, 45, static_cast<std::uint64_t>(d));
+    std::vector<index_t> coarse(static_cast<std::size_t>(d), 1), table = coarse, fine = coarse;
+    coarse[0] = 5; // 5 x 3 x 2^6 points: about 103 segments per tile, 31 axes: recomputed
+    coarse[1] = 3;
+    for (int a = 2; a < 8; ++a)
+      coarse[static_cast<std::size_t>(a)] = 2;
+    table[0] = 40; // 13 segments per tile: the table
+    table[1] = 3;
+    table[2] = 3;
+    fine[0] = 600; // one or two segments per tile
+    fine[d - 1] = 2;
+    for (const std::vector<index_t>& axes : {coarse, table, fine}) {
+      SCOPED_TRACE(::testing::Message() << "d " << d << " axes[0] " << axes[0]);
+      const MeshView m = mesh_of(axes, -0.3, 1.2);
+      const SepRun<float> r = expect_pointwise<float>(c, m, {3, m.total - 2});
+      EXPECT_GT(r.skipped_rows, 0);
+      expect_pointwise<double>(c, m, {0, m.total});
+    }
+  }
+}
+
 // A tile that just touches a spike: the row is positive at one end point only, by less than
 // the slope times the step (about 5e-5 here). The bound must keep it (it has no margin to lose:
 // a skip threshold of even 1e-3 leaves such a row out and changes f there).
@@ -392,6 +483,85 @@ TEST(SeparableKernel, StatisticsEqualTheGenericPathBitForBit) {
         emulate<double, eval_block::kWideWidth>(c, m, r, 3, EmulationOrder::Forward);
     const Accumulator sd =
         emulate<double, eval_block::kSeparableWidth>(c, m, r, 3, EmulationOrder::Reversed);
+    expect_same_bits(sd, gd);
+  }
+}
+
+template <class T, int Width>
+Accumulator emulate_truth(const Case& c, const TruthView& truth, const MeshView& m, IndexRange r,
+                          int grid, eval_block::EmulationOrder o) {
+  PackedNetwork<T> packed(c.network, Width);
+  EvalView<T> v;
+  v.net = packed.view();
+  v.mesh = m;
+  v.truth = truth;
+  v.stats = default_stats_config(c);
+  const int g = eval_block::grid_for_range(r.size(), grid);
+  std::vector<Accumulator> parts(static_cast<std::size_t>(g));
+  eval_block::emulate_eval_grid<T, Width>(v, r, g, parts.data(), o);
+  Accumulator total;
+  for (const Accumulator& p : parts)
+    total.merge(p);
+  return total;
+}
+
+// The truth paths that need every coordinate of a lane's point (regression targets, a training
+// set given as a list, tiles of more than 32 segments) and coarse or high-dimensional meshes:
+// the whole kernel's statistics bit for bit as the generic path's, in both orders.
+TEST(SeparableKernel, RegressionListTruthAndCoarseMeshesEqualTheGenericPath) {
+  using eval_block::EmulationOrder;
+  struct Item {
+    int d, n;
+    double b;
+    Task task;
+    Target target;
+    bool list;
+    std::vector<index_t> axes;
+    double lo = 0.0, hi = 1.0; // a box past the training grid: the nearest position clamps
+  };
+  for (const Item& it : std::vector<Item>{
+           {2, 4, 1.6, Task::Classify, Target::One, false, {701, 29}, -0.45, 1.3},
+           {2, 4, 1.6, Task::Approximate, Target::Poly, false, {400, 9}, -0.2, 2.0},
+           {3, 3, 2.6, Task::Classify, Target::One, true, {97, 5, 7}, -1.0, 1.5},
+           {2, 4, 1.6, Task::Approximate, Target::Sin, false, {301, 53}},
+           {2, 4, 1.6, Task::Approximate, Target::Gauss, false, {5, 400}}, // > 32 segments
+           {3, 3, 2.5, Task::Approximate, Target::Poly, false, {37, 11, 9}},
+           {2, 4, 1.7, Task::Classify, Target::One, true, {211, 37}},   // list truth
+           {3, 3, 2.6, Task::Classify, Target::One, true, {3, 20, 9}},  // list, coarse
+           {3, 3, 2.6, Task::Classify, Target::One, false, {3, 20, 9}}, // 171 segments
+           {8, 2, 7.6, Task::Approximate, Target::Poly, false, {2, 3, 2, 3, 2, 2, 3, 2}},
+           {10, 2, 9.6, Task::Classify, Target::One, false, {1, 2, 3, 2, 2, 2, 2, 2, 2, 3}},
+           {10, 2, 9.3, Task::Classify, Target::One, true, {8, 3, 2, 2, 2, 2, 2, 2, 2, 2}}}) {
+    CaseParams p;
+    p.construction = "relu-spike";
+    p.dim = it.d;
+    p.train_per_axis = it.n;
+    p.bias = it.b;
+    p.task = it.task;
+    p.target = it.target;
+    const Case c = build_case(p);
+    TruthView truth = truth_view(c);
+    if (it.list) {
+      ASSERT_EQ(c.training.x.size(), static_cast<std::size_t>(c.training.count() * it.d));
+      truth.grid = false; // the same training points as a list: brute-force nearest point
+      truth.x = c.training.x.data();
+    }
+    const MeshView m = mesh_of(it.axes, it.lo, it.hi);
+    const IndexRange r{13, m.total - 5};
+    SCOPED_TRACE(::testing::Message() << "d " << it.d << " axes[0] " << it.axes[0]);
+    const Accumulator gen =
+        emulate_truth<float, eval_block::kWideWidth>(c, truth, m, r, 3, EmulationOrder::Forward);
+    const Accumulator sep = emulate_truth<float, eval_block::kSeparableWidth>(
+        c, truth, m, r, 3, EmulationOrder::Forward);
+    const Accumulator sep_rev = emulate_truth<float, eval_block::kSeparableWidth>(
+        c, truth, m, r, 3, EmulationOrder::Reversed);
+    EXPECT_EQ(sep.scalar.points, static_cast<std::uint64_t>(r.size()));
+    expect_same_bits(sep, gen);
+    expect_same_bits(sep_rev, gen);
+    const Accumulator gd =
+        emulate_truth<double, eval_block::kWideWidth>(c, truth, m, r, 2, EmulationOrder::Forward);
+    const Accumulator sd = emulate_truth<double, eval_block::kSeparableWidth>(
+        c, truth, m, r, 2, EmulationOrder::Reversed);
     expect_same_bits(sd, gd);
   }
 }

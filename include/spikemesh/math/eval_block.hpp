@@ -334,11 +334,14 @@ SM_HOST_DEVICE void flush_tile(const W& w, Lanes<W, LaneRun>& open, TileTally& t
 /// Phase 2: warp @p warp of block @p block (of @p grid) walks warp tiles t = block * kWarps +
 /// warp, + grid * kWarps, ... of @p range (the last one shorter). Adds its points' scalar
 /// statistics to @p stats (per lane) and their histogram entries to @p slot, flushing the
-/// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles).
+/// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles). The
+/// separable path (Width == kSeparableWidth) keeps its per-tile state in the warp's @p sep slot
+/// of shared memory (the other widths take none).
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
-                               int flush_tiles = kFlushTiles) {
+                               int flush_tiles = kFlushTiles,
+                               separable::WarpSlot<T>* sep = nullptr) {
   constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
   const HistScales scales(v.stats);                     // once per thread: no division per point
   separable::Tile<T, W> tile;
@@ -360,20 +363,26 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   w.each([&](int lane) { open_undecided(stats[lane]); });
   for (; t < tiles; t += stride) {                       // warp-uniform
     const index_t first = range.begin + t * kTilePoints; // warp-uniform
-    w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     if constexpr (kSeparable) {
       const index_t left = range.end - first;                                 // warp-uniform
       const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
-      separable::begin_tile(w, v.net, v.mesh, cur, count, tile);              // warp-uniform
-      separable::begin_nearest(w, v.truth, v.mesh, tile);                     // warp-uniform
+      if (t == static_cast<index_t>(block) * kWarps + warp) { // warp-uniform: the first tile
+        separable::first_tile(w, v.mesh, first, stride * kTilePoints, *sep); // warp-uniform
+      } else {
+        separable::next_tile(w, v.mesh, *sep); // warp-uniform
+      }
+      separable::begin_tile(w, v.net, v.mesh, count, *sep, tile); // warp-uniform
+      separable::begin_nearest(w, v.truth, v.mesh, tile);         // warp-uniform
+    } else {
+      w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     }
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
       if constexpr (kSeparable) {
         w.each([&](int lane) { live[lane] = base + lane < range.end; });
-        separable::step(w, v.net, tile, cur, live, fsep);        // warp-uniform
-        separable::samples(w, v, tile, cur, live, fsep, sample); // warp-uniform
-        separable::advance(w, v.mesh, tile);                     // warp-uniform
+        separable::step(w, v.net, v.mesh, tile, live, fsep); // warp-uniform
+        separable::samples(w, v, tile, live, fsep, sample);  // warp-uniform
+        separable::advance(w, v.mesh, tile);                 // warp-uniform
       }
       w.each([&](int lane) {
         ok[lane] = false;
@@ -398,7 +407,7 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
             err[lane] = std::fabs(ps.f - ps.truth);
           }
         }
-        cur[lane].advance(v.mesh);
+        if constexpr (!kSeparable) cur[lane].advance(v.mesh);
       });
       warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
     }
@@ -443,7 +452,8 @@ enum class EmulationOrder { Forward, Reversed };
 
 /// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
-/// thread order (the kernel's CUB reduction merges in a tree). @p flush_tiles: the warps'
+/// thread order (the kernel's CUB reduction merges in a tree); the separable path's warp slots
+/// (separable::WarpSlot) start NaN-filled too. @p flush_tiles: the warps'
 /// counter flush period (tests shorten it so that the flush runs).
 template <class T, int Width>
 void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials,
@@ -452,6 +462,8 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
   const bool rev = order == EmulationOrder::Reversed;
   const auto shared = std::make_unique<SharedBins>();
   std::memset(static_cast<void*>(shared.get()), 0xff, sizeof(SharedBins));
+  const auto sep = std::make_unique<separable::WarpSlot<T>[]>(kWarps); // the separable path's
+  std::memset(static_cast<void*>(sep.get()), 0xff, sizeof(separable::WarpSlot<T>) * kWarps);
   const auto stats = std::make_unique<HostWarp::Lanes<ScalarStats>[]>(kWarps);
   HostWarp w;
   w.reversed = rev;
@@ -465,7 +477,8 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
       const int wp = at(wi, kWarps);
       stats[static_cast<std::size_t>(wp)] = HostWarp::Lanes<ScalarStats>();
       warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
-                           stats[static_cast<std::size_t>(wp)], flush_tiles);
+                           stats[static_cast<std::size_t>(wp)], flush_tiles,
+                           Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr);
     }
     // __syncthreads()
     ScalarStats block;

@@ -43,9 +43,10 @@ struct PointSample {
   double distance = 0.0; ///< l1 distance to the nearest training point
 };
 
-/// The sample of a point @p x whose network value is @p f: truth and distance to the training set.
-template <class T>
-SM_HOST_DEVICE PointSample sample_at(const EvalView<T>& v, const T* x, T f) {
+/// The sample of a point @p x whose network value is @p f: truth and distance to the training set
+/// (@p x: a pointer to the coordinates, or coordinates with operator[]).
+template <class T, class X>
+SM_HOST_DEVICE PointSample sample_at(const EvalView<T>& v, const X& x, T f) {
   PointSample s;
   s.f = static_cast<double>(f);
   const Nearest near = nearest_training_point(v.truth, x);

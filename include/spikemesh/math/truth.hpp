@@ -22,9 +22,9 @@ enum class Target : std::uint8_t {
   Poly   ///< g = (1/d) sum_k x_k^2
 };
 
-/// Evaluates target @p g at x[0..d).
-template <class T>
-SM_HOST_DEVICE double target_value(Target g, const T* x, int d) {
+/// Evaluates target @p g at x[0..d) (@p x: a pointer, or coordinates with operator[]).
+template <class X>
+SM_HOST_DEVICE double target_value(Target g, const X& x, int d) {
   switch (g) {
   case Target::One:
     return 1.0;
@@ -84,11 +84,12 @@ SM_HOST_DEVICE index_t nearest_on_axis(const TruthView& t, double xk, double* te
   return static_cast<index_t>(i);
 }
 
-/// Nearest training point to x. On the grid the distance sums the axes' terms from the last
-/// axis down to axis 0, so that the sum over axes >= 1 is a prefix (the mesh kernel's separable
-/// path computes it once per mesh row of a warp tile); the index is first axis slowest.
-template <class T>
-SM_HOST_DEVICE Nearest nearest_training_point(const TruthView& t, const T* x) {
+/// Nearest training point to x (@p x: a pointer, or coordinates with operator[]). On the grid the
+/// distance sums the axes' terms from the last axis down to axis 0, so that the sum over axes >= 1
+/// is a prefix (the mesh kernel's separable path computes it once per mesh row of a warp tile); the
+/// index is first axis slowest.
+template <class X>
+SM_HOST_DEVICE Nearest nearest_training_point(const TruthView& t, const X& x) {
   Nearest r;
   if (t.grid) {
     index_t stride = 1;
