@@ -4,29 +4,30 @@
 /// begin_tile). A row may be left out only when its computed pre-activation is <= 0 at every
 /// point of the tile, so that its activation there is an exact zero, as forward() finds it.
 ///
-/// Two bounds, both proven, the smaller taken:
-///   (i)  per term: the row's sum in its own order with every computed term replaced by the
-///        larger of its values at the two ends of its axis's range. Each computed term is a
-///        monotone function of its coordinate (rounded products and sums are monotone, the
-///        layer-0 activation is monotone: SeparableDesc::skip), and so is the rounded sum, so
-///        (i) bounds every computed pre-activation with no rounding margin. Over a wide range
-///        it is loose: C1's hat, +1/h, -2/h, +1/h ReLU terms, counts about 2/h... per axis for
-///        its maximum 1.
-///   (ii) per run: the row's entries form runs of consecutive entries that read one axis (the
-///        packed order, descending axis, makes one run per axis; any split is valid, only
-///        tightness depends on it). The exact pre-activation is b + sum of the runs' functions
-///        G(x_a) = sum_e w_e act0(b0_e + w0_e x_a), each piecewise linear (act0 the identity,
-///        ReLU or PReLU), so its maximum over [lo, hi] is at lo, hi or a kink -b0_e / w0_e
-///        inside. U = b + sum of the runs' computed maxima, plus a margin M that bounds the
-///        rounding of forward()'s chain, of this evaluation and of the kinks' coordinates:
-///          M = (gamma_(k+4) + gamma_(k+R+5)) S + eta (6 k + 10 (lambda + 1) W + lambda L),
-///        k the row's entries, R its runs, u the unit roundoff of T, gamma_n = n u / (1 - n u),
-///        eta T's smallest normal number, lambda = max(1, alpha0) for PReLU (else 1),
-///        S = |b| + sum_e |w_e| lambda (|b0_e| + |w0_e| X_e), X_e = max(|lo|, |hi|) of the entry's
-///        axis, W = sum_e |w_e|, L = sum_e |w_e w0_e|; M is computed in T and multiplied by
-///        1 + 2^-10, which covers its own rounding (k u <= 2^-13). Where (ii) cannot be proven
-///        (more than 2^-13 / u entries, a magnitude beyond a quarter of T's range, a NaN) only
-///        (i) is used. A run of more than 32 entries uses per-term maxima inside (ii) too.
+/// (ii) per run, the bound used: a row's entries form runs of consecutive entries that read one
+///      axis (the packed order, descending axis, makes one run per axis; any split would be
+///      valid, only tightness depends on it). The exact pre-activation is b plus the runs'
+///      functions G(x_a) = sum_e w_e act0(b0_e + w0_e x_a), each continuous and piecewise linear
+///      (act0 the identity, ReLU or PReLU with alpha <= 1), so its maximum over [lo, hi] is at
+///      lo, hi or a kink -b0_e / w0_e inside (found by the exact sign of fma(w0, x, b0) at the
+///      ends). The sum of the runs' computed maxima, plus the margin
+///        M = (gamma_(k+4) + gamma_(k+R+5)) S + eta (6 k + 21 S),
+///      bounds every computed pre-activation of the row over the box: gamma_(k+4) S bounds
+///      forward()'s rounding (four roundings per term, k additions), gamma_(k+R+4) S this
+///      evaluation's (the runs' sums, then R additions), u S the kinks' rounded coordinates
+///      (Lipschitz constant sum |w w0| <= S), eta the underflows. Here k is the row's entries,
+///      R its runs, u the unit roundoff of T, gamma_n = n u / (1 - n u), eta T's smallest normal
+///      number, S = |b| + sum_e |w_e| (|b0_e| + |w0_e| X_e + 1), X_e = max(|lo|, |hi|, 1) on the
+///      entry's axis. M is computed in T and multiplied by 1 + 2^-10, which covers its own
+///      rounding (k u <= 2^-13), and the sign of the final rounded sum is exact.
+/// (i)  per term, the fallback where (ii) is not proven (more than 2^-13 / u entries, a run of
+///      more than 32, PReLU with alpha > 1, S beyond a quarter of T's range: no overflow below
+///      it, a NaN): the row's sum in its own order with every computed term replaced by the
+///      larger of its values at the two ends of its axis's range. Each computed term is a
+///      monotone function of its coordinate (rounded products and sums are monotone, the layer-0
+///      activation is monotone: SeparableDesc::skip), and so is the rounded sum, so (i) bounds
+///      every computed pre-activation with no margin; over a wide range it is loose (C1's hat,
+///      +1/h, -2/h, +1/h ReLU terms: about 2/h per axis for a maximum of 1).
 /// A NaN term makes (i) NaN, and the row stays active.
 #pragma once
 
