@@ -236,6 +236,37 @@ TEST(ActivityBound, RandomSeparableRowsLeaveOutOnlyExactZeros) {
   EXPECT_GT(kept, 1000);
 }
 
+// Where the per-run bound is not proven, row_upper() is the per-term bound, and still sound:
+// PReLU with a slope above 1 (not 1-Lipschitz), runs of more than 32 entries (one axis, 120
+// neurons, each row reading about 40 of them).
+TEST(ActivityBound, FallsBackToThePerTermBoundWhereThePerRunOneIsNotProven) {
+  for (int variant = 0; variant < 2; ++variant) {
+    const Network network = variant == 0 ? random_separable(2, 4, 30, Activation::PReLU, 1.5, 77)
+                                         : random_separable(1, 120, 30, Activation::ReLU, 0.0, 78);
+    const MeshView m = variant == 0 ? mesh_of({83, 29}) : mesh_of({2999});
+    SCOPED_TRACE(variant);
+    const Soundness f = check_mesh<float>(network, m, 3, 100, 79);
+    const Soundness g = check_mesh<double>(network, m, 0, 100, 80);
+    EXPECT_EQ(f.failures + g.failures, 0);
+    EXPECT_GT(f.rows_left_out + g.rows_left_out, 0);
+    PackedNetwork<float> packed(network, eval_block::kSeparableWidth);
+    const NetworkView<float> net = packed.view();
+    const std::int32_t* row_ptr = net.indices + net.sep.row_off;
+    int compared = 0;
+    for (index_t first = 0; first < m.total; first += 97) {
+      const Box<float> box = box_of<float>(m, first, std::min<index_t>(first + 300, m.total));
+      for (int r = 0; r < net.sep.rows; ++r) {
+        if (variant == 1 && row_ptr[r + 1] - row_ptr[r] <= 32) continue; // a run of <= 32
+        ++compared;
+        const float u = separable::row_upper(net, box, r);
+        const float t = separable::bound::per_term(net, box, r);
+        EXPECT_TRUE(u == t || (u != u && t != t)) << "row " << r << ": " << u << " vs " << t;
+      }
+    }
+    EXPECT_GT(compared, 100);
+  }
+}
+
 // ---- (b) on the edge ----------------------------------------------------------------------------
 
 // Rows whose largest computed pre-activation over a tile is within a few ulps of 0: the bias is
