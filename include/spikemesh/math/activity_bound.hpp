@@ -37,6 +37,7 @@
 #include "spikemesh/math/network_view.hpp"
 #include "spikemesh/math/warp.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
