@@ -10,14 +10,10 @@
 ///     highest axis that changes are constant; that axis spans first..last; lower axes, which
 ///     wrap, their whole range);
 ///   - the active-row mask (lanes parallel over rows, one ballot per 32 rows): a ReLU spike row
-///     is left out when U_r <= 0, where U_r is the row's pre-activation evaluated in its own
-///     summation order with each term replaced by its larger value at the two ends of its
-///     axis's range. Each computed term is a monotone function of its coordinate (rounded
-///     multiplication and addition are monotone; the layer-0 activation is monotone:
-///     SeparableDesc::skip), and so is the rounded sum of the terms, so U_r bounds every
-///     computed pre-activation of the row over the tile: no rounding margin is needed. A NaN
-///     term makes U_r NaN and the row active. A left-out row's activation is an exact zero at
-///     every point of the tile, which forward() skips too, so no bit changes;
+///     is left out when row_upper() (math/activity_bound.hpp, docs/math.md 7.7) proves its
+///     computed pre-activation <= 0 at every point of the tile's box. A left-out row's
+///     activation is an exact zero at every point of the tile, which forward() skips too, so
+///     no bit changes; a NaN term keeps the row active;
 ///   - the per-row terms of axes >= 1: the tile's points lie on S consecutive mesh rows along
 ///     axis 0 (segments); when S times the active rows is at most 32, lane s * n_active + k
 ///     holds the prefix bias + (terms of axes >= 1) of the k-th active row on segment s, and a
@@ -29,6 +25,7 @@
 
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/activation.hpp"
+#include "spikemesh/math/activity_bound.hpp"
 #include "spikemesh/math/fma.hpp"
 #include "spikemesh/math/mesh.hpp"
 #include "spikemesh/math/network_view.hpp"
@@ -61,13 +58,6 @@ SM_HOST_DEVICE T term(const NetworkView<T>& net, std::int64_t e, T x) {
   return t[0] * layer0(net.sep, t[1], t[2], x);
 }
 
-/// The larger of @p a and @p b, NaN when either is NaN.
-template <class T>
-SM_HOST_DEVICE T max_nan(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
-}
 
 /// Coordinates of axes >= 1 that a warp's slot holds for its tile's segments (kSegCoords >=
 /// segments * (dim - 1)); larger tiles (very short axis 0 in high dimension) recompute them from
@@ -165,20 +155,6 @@ template <class T, class W>
 SM_HOST_DEVICE LanePoint<T> lane_point(const MeshView& m, const Tile<T, W>& t, int sg, T x0) {
   const T* row = t.coords ? t.slot->seg_x + sg * (m.dim - 1) : nullptr;
   return LanePoint<T>{&m, &t.slot->g, row, sg, x0};
-}
-
-/// Pre-activation bound U_r of row @p r over the box (see the file comment).
-template <class T>
-SM_HOST_DEVICE T row_upper(const NetworkView<T>& net, const Geometry<T>& g, int r) {
-  const SeparableDesc& s = net.sep;
-  const std::int32_t* row_ptr = net.indices + s.row_off;
-  const std::int32_t* axis = net.indices + s.axis_off;
-  T u = net.params[s.bias_off + r];
-  for (std::int32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e) {
-    const int a = axis[e];
-    u += max_nan(term(net, e, g.x_lo[a]), term(net, e, g.x_hi[a]));
-  }
-  return u;
 }
 
 /// Lane a < dim: digit a of @p x in the mesh's mixed radix (axis 0 fastest) into @p digits; the
