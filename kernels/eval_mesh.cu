@@ -1,14 +1,15 @@
 /// @file eval_mesh.cu
 /// @brief The mesh-evaluation kernel (R7): 64-bit index -> point on the fly (never stored) ->
-/// the shared forward pass -> per-lane statistics -> CUB block reduction -> one Accumulator
-/// per block. Each warp walks tiles of consecutive points (lane l: every 32nd point from
-/// first + l) and aggregates its histogram entries with warp collectives (match_any, ballot,
-/// xor shuffles) into its own shared slots, written by one leader lane per bin: no atomics of
-/// any kind, and the per-bin error sums are compensated and merged in warp order, so nothing
-/// depends on scheduling. The per-warp code is eval_block.hpp's, which CPU tests run in the
-/// host's lockstep warp emulation (math/warp.hpp). Phases: clear | tiles | write bins, with a
-/// barrier between each. merge_partials_kernel then folds the launch's partials in block order
-/// on the device (math/partials_merge.hpp), so that one Accumulator per launch is downloaded.
+/// the shared forward pass -> per-lane statistics (float: in shared memory, merged by thread 0
+/// in thread order; double: in registers, CUB block reduction) -> one Accumulator per block. Each
+/// warp walks tiles of consecutive points (lane l: every 32nd point from first + l) and aggregates
+/// its histogram entries with warp collectives (match_any, ballot, xor shuffles) into its own
+/// shared slots, written by one leader lane per bin: no atomics of any kind, and the per-bin error
+/// sums are compensated and merged in warp order, so nothing depends on scheduling. The per-warp
+/// code is eval_block.hpp's, which CPU tests run in the host's lockstep warp emulation
+/// (math/warp.hpp). Phases: clear | tiles | write bins, with a barrier between each.
+/// merge_partials_kernel then folds the launch's partials in block order on the device
+/// (math/partials_merge.hpp), so that one Accumulator per launch is downloaded.
 #include "spikemesh/math/eval_block.hpp"
 #include "spikemesh/math/partials_merge.hpp"
 
@@ -22,34 +23,66 @@
 namespace spikemesh::cuda {
 namespace {
 
+/// A thread's ScalarStats in shared memory (float kernels): touched once per tile
+/// (RunSums::flush), so they need no registers across the hot loop. 152 bytes apart (19
+/// doubles): a half warp's 64-bit accesses of one field fall in 16 distinct bank pairs.
+struct alignas(8) StatsSlot {
+  Lanes<DeviceWarp, ScalarStats> s;
+  double pad;
+};
+static_assert(sizeof(StatsSlot) == 152, "a stride of 19 doubles: conflict-free");
+
 template <class T, int Width>
-__global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ? 4 : 0)
+__global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ? 3 : 0)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
+  // Float kernels keep the lanes' ScalarStats in shared memory and merge them in thread order
+  // (as emulate_eval_grid() does); the double kernels' shared memory has no room for them
+  // (the separable slots take 35 KB), so they keep them in registers and reduce with CUB.
+  constexpr bool kSharedStats = sizeof(T) == 4;
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
-  __shared__ typename BlockReduce::TempStorage reduce_storage;
   __shared__ eval_block::SharedBins bins;
   const int tid = static_cast<int>(threadIdx.x);
   eval_block::clear(bins, tid); // phase 1
-  __syncthreads();
   const DeviceWarp warp;
-  Lanes<DeviceWarp, ScalarStats> local;
   const int w = tid / kWarpSize;
-  if constexpr (Width == eval_block::kSeparableWidth) {
-    __shared__ separable::WarpSlot<T> sep[eval_block::kWarps]; // the separable path's warp slots
-    eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
-                                     static_cast<int>(gridDim.x), w, bins.warp[w], local,
-                                     flush_tiles, &sep[w]); // phase 2
-  } else {
-    eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
-                                     static_cast<int>(gridDim.x), w, bins.warp[w], local,
-                                     flush_tiles); // phase 2
-  }
-  const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalarStats{});
-  __syncthreads(); // the shared bins are complete
+  auto tiles = [&](Lanes<DeviceWarp, ScalarStats>& stats) { // phase 2
+    if constexpr (Width == eval_block::kSeparableWidth) {
+      __shared__ separable::WarpSlot<T> sep[eval_block::kWarps]; // the separable warp slots
+      eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                       static_cast<int>(gridDim.x), w, bins.warp[w], stats,
+                                       flush_tiles, &sep[w]);
+    } else {
+      eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                       static_cast<int>(gridDim.x), w, bins.warp[w], stats,
+                                       flush_tiles);
+    }
+  };
   Accumulator* out = partials + blockIdx.x;
-  if (tid == 0) out->scalar = block;
+  if constexpr (kSharedStats) {
+    // Raw storage: a __shared__ variable takes no constructor (ScalarStats() is assigned).
+    __shared__ alignas(StatsSlot) unsigned char lane_stats_raw[sizeof(StatsSlot) * kBlock];
+    StatsSlot* const lane_stats = reinterpret_cast<StatsSlot*>(lane_stats_raw);
+    lane_stats[tid].s.v = ScalarStats();
+    __syncthreads();
+    tiles(lane_stats[tid].s);
+    __syncthreads(); // the shared bins and the lanes' stats are complete
+    if (tid == 0) {
+      ScalarStats block;
+      for (int i = 0; i < kBlock; ++i)
+        block.merge(lane_stats[i].s.v); // thread order
+      out->scalar = block;
+    }
+  } else {
+    __shared__ typename BlockReduce::TempStorage reduce_storage;
+    __syncthreads();
+    Lanes<DeviceWarp, ScalarStats> local;
+    tiles(local);
+    const ScalarStats block = BlockReduce(reduce_storage).Reduce(local.v, MergeScalarStats{});
+    __syncthreads(); // the shared bins are complete
+    if (tid == 0) out->scalar = block;
+  }
   eval_block::write_bins(bins, tid, out); // phase 3
 }
 

@@ -318,9 +318,8 @@ template <class T, class W>
 SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange range, index_t t,
                                index_t tiles, int j, int warp, const T* fs,
                                const HistScales& scales, Lanes<W, LaneCursor<T>>& cur,
-                               Lanes<W, RunSums>& run, Lanes<W, ScalarStats>& stats,
-                               Lanes<W, eval_block::LaneRun>& open, eval_block::TileTally& tally,
-                               eval_block::WarpBins& slot) {
+                               Lanes<W, RunSums>& run, Lanes<W, eval_block::LaneRun>& open,
+                               eval_block::TileTally& tally, eval_block::WarpBins& slot) {
   const index_t tile0 = range.begin + t * kTilePoints;              // warp-uniform
   const index_t base = tile0 + static_cast<index_t>(j) * kWarpSize; // warp-uniform
   const bool mine = t < tiles;                                      // warp-uniform
@@ -335,7 +334,7 @@ SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange rang
     err[lane] = 0.0;
     if (mine && base + lane < range.end) {
       const PointSample ps = sample_at(v, cur[lane].x, fs[warp * kWarpSize + lane]);
-      run[lane].add(ps, v.stats.tau, stats[lane]);
+      run[lane].add(ps, v.stats.tau);
       if (std::isfinite(ps.f)) {
         ok[lane] = true;
         fzero[lane] = ps.f == 0.0;
@@ -372,8 +371,7 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
   const index_t tiles = (range.size() + kTilePoints - 1) / kTilePoints;
   const index_t stride = static_cast<index_t>(grid) * kWarps;
   const index_t t_first = static_cast<index_t>(block) * kWarps;
-  int unflushed = 0; // block-uniform
-  b.threads([&](int tid) { open_undecided(stats[tid]); });
+  int unflushed = 0;                                      // block-uniform
   for (index_t t0 = t_first; t0 < tiles; t0 += stride) {  // block-uniform
     const index_t first = range.begin + t0 * kTilePoints; // block-uniform
     b.threads([&](int tid) {
@@ -388,8 +386,7 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
       step_forward<T, MO>(b, net, s, smem, acc); // block-uniform
       b.warps([&](const auto& w, int warp) {
         step_stats(w, v, range, t0 + warp, tiles, j, warp, fs, scales, cur.warp(warp),
-                   run.warp(warp), stats.warp(warp), open.warp(warp), tally.warp(warp)[0],
-                   bins.warp[warp]);
+                   run.warp(warp), open.warp(warp), tally.warp(warp)[0], bins.warp[warp]);
       });
     }
     // The end of the warps' tiles: their lanes' open histogram entries into their slots, as
@@ -410,7 +407,6 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
       unflushed = 0; // block-uniform
     }
   }
-  b.threads([&](int tid) { close_undecided(stats[tid]); });
 }
 
 /// How emulate_dense_grid() may break the kernel on purpose (tests: the break must show).

@@ -360,9 +360,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
   const index_t stride = static_cast<index_t>(grid) * kWarps;
   index_t t = static_cast<index_t>(block) * kWarps + warp; // warp-uniform
   int unflushed = 0;                                       // warp-uniform
-  w.each([&](int lane) { open_undecided(stats[lane]); });
-  for (; t < tiles; t += stride) {                       // warp-uniform
-    const index_t first = range.begin + t * kTilePoints; // warp-uniform
+  for (; t < tiles; t += stride) {                         // warp-uniform
+    const index_t first = range.begin + t * kTilePoints;   // warp-uniform
     if constexpr (kSeparable) {
       const index_t left = range.end - first;                                 // warp-uniform
       const index_t count = left < kTilePoints ? left : index_t(kTilePoints); // warp-uniform
@@ -398,7 +397,7 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
             T buf_a[Width], buf_b[Width];
             ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
           }
-          run[lane].add(ps, v.stats.tau, stats[lane]);
+          run[lane].add(ps, v.stats.tau);
           if (std::isfinite(ps.f)) {
             ok[lane] = true;
             fzero[lane] = ps.f == 0.0;
@@ -418,7 +417,6 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
       unflushed = 0;                  // warp-uniform
     }
   }
-  w.each([&](int lane) { close_undecided(stats[lane]); });
 }
 
 /// Phase 3, after a barrier: thread @p tid writes its share of the block's histograms to
@@ -452,7 +450,8 @@ enum class EmulationOrder { Forward, Reversed };
 
 /// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
-/// thread order (the kernel's CUB reduction merges in a tree); the separable path's warp slots
+/// thread order (as the float kernels merge them; the double kernels' CUB reduction merges in a
+/// tree); the separable path's warp slots
 /// (separable::WarpSlot) start NaN-filled too. @p flush_tiles: the warps'
 /// counter flush period (tests shorten it so that the flush runs).
 template <class T, int Width>

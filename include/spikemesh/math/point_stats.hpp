@@ -145,68 +145,63 @@ struct ScalarStats {
   }
 };
 
-/// Plain double partial sums over a short run of points (no per-point arrays): add() counts a
-/// sample into @p to (counts, extrema) and its sums here; flush() adds the run's sums to @p to
-/// with one compensated addition per statistic. add() leaves one count to its caller:
-/// undecided_count, every finite point that is not a spike, counted for a whole run at once
-/// (open_undecided() before its points, close_undecided() after them).
+/// A short run of points (no per-point arrays): add() counts a sample and adds its sums and
+/// extrema here, in registers; flush() adds the run to @p to: its counts (exact), its extrema
+/// (the same values and the same choice among equal ones, e.g. -0 and +0, as adding the points
+/// to @p to one by one: the earlier is kept), and its plain double sums with one compensated
+/// addition per statistic. Between flushes a run holds fewer than 2^32 points (the kernels
+/// flush every tile, at most kSteps points per lane; add_block() takes an int count).
 struct RunSums {
   double f = 0.0, f2 = 0.0, ae = 0.0, se = 0.0, st = 0.0;
-  bool any = false;
+  double f_min = INFINITY, f_max = -INFINITY, max_abs_err = 0.0;
+  unsigned points = 0, nonfinite = 0, spikes = 0, correct = 0;
 
-  SM_HOST_DEVICE void add(const PointSample& s, double tau, ScalarStats& to) {
-    ++to.points;
+  SM_HOST_DEVICE void add(const PointSample& s, double tau) {
+    ++points;
     const double v = s.f;
     if (!std::isfinite(v)) {
-      ++to.nonfinite_count;
+      ++nonfinite;
       return;
     }
-    any = true;
     const double af = std::fabs(v);
-    to.spike_count += af > tau ? 1u : 0u; // (|f| <= tau: undecided, counted by close_undecided())
-    to.correct_count += (v > tau && s.truth > 0.0) || (v < -tau && s.truth < 0.0) ? 1u : 0u;
+    spikes += af > tau ? 1u : 0u; // |f| <= tau: undecided, counted by flush()
+    correct += (v > tau && s.truth > 0.0) || (v < -tau && s.truth < 0.0) ? 1u : 0u;
     const double e = std::fabs(v - s.truth);
     f += v;
     f2 += v * v;
     ae += e;
     se += e * e;
     st += s.truth * s.truth;
-    to.f_min = v < to.f_min ? v : to.f_min;
-    to.f_max = v > to.f_max ? v : to.f_max;
-    to.max_abs_err = e > to.max_abs_err ? e : to.max_abs_err;
+    f_min = v < f_min ? v : f_min;
+    f_max = v > f_max ? v : f_max;
+    max_abs_err = e > max_abs_err ? e : max_abs_err;
   }
 
   SM_HOST_DEVICE void flush(ScalarStats& to) {
-    if (any) {
+    to.points += points;
+    to.nonfinite_count += nonfinite;
+    to.spike_count += spikes;
+    to.correct_count += correct;
+    to.undecided_count += points - nonfinite - spikes; // finite, not spikes
+    if (points != nonfinite) {                         // a finite point
       to.sum_f.add(f);
       to.sum_f2.add(f2);
       to.sum_abs_err.add(ae);
       to.sum_sq_err.add(se);
       to.sum_sq_truth.add(st);
+      to.f_min = f_min < to.f_min ? f_min : to.f_min;
+      to.f_max = f_max > to.f_max ? f_max : to.f_max;
+      to.max_abs_err = max_abs_err > to.max_abs_err ? max_abs_err : to.max_abs_err;
     }
     *this = RunSums();
   }
 };
 
-/// Before RunSums::add() calls: holds undecided_count - (points - nonfinite_count -
-/// spike_count) in undecided_count (modulo 2^64), so that close_undecided() after them adds
-/// exactly the new points that are finite and not spikes (|f| <= tau), whatever @p s held.
-SM_HOST_DEVICE void open_undecided(ScalarStats& s) {
-  s.undecided_count += s.nonfinite_count + s.spike_count - s.points;
-}
-
-/// After the RunSums::add() calls: see open_undecided().
-SM_HOST_DEVICE void close_undecided(ScalarStats& s) {
-  s.undecided_count += s.points - s.nonfinite_count - s.spike_count;
-}
-
 SM_HOST_DEVICE void ScalarStats::add_block(const PointSample* s, int n, double tau) {
-  open_undecided(*this);
   RunSums run;
   for (int i = 0; i < n; ++i)
-    run.add(s[i], tau, *this);
+    run.add(s[i], tau);
   run.flush(*this);
-  close_undecided(*this);
 }
 
 /// Histograms: f values, and error versus distance to the training set.

@@ -58,7 +58,6 @@ SM_HOST_DEVICE T term(const NetworkView<T>& net, std::int64_t e, T x) {
   return t[0] * layer0(net.sep, t[1], t[2], x);
 }
 
-
 /// Coordinates of axes >= 1 that a warp's slot holds for its tile's segments (kSegCoords >=
 /// segments * (dim - 1)); larger tiles (very short axis 0 in high dimension) recompute them from
 /// integer positions (segment_coordinate()).
