@@ -10,6 +10,8 @@
 #include "spikemesh/mesh_spec.hpp"
 #include "spikemesh/network.hpp"
 
+#include "support/spike_cases.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,21 +23,9 @@
 namespace spikemesh {
 namespace {
 
-MeshView mesh_of(std::vector<index_t> axes) {
-  MeshSpec s;
-  s.dim = static_cast<int>(axes.size());
-  s.points_per_axis = std::move(axes);
-  return make_mesh_view(s);
-}
+using test::mesh_of;
 
-Case spike_case(const std::string& construction, int d, int n, double bias) {
-  CaseParams p;
-  p.construction = construction;
-  p.dim = d;
-  p.train_per_axis = n;
-  p.bias = bias;
-  return build_case(p);
-}
+using test::spike_case;
 
 /// A tile's box as row_upper() reads it: per axis the smallest and largest coordinate its
 /// points take, found here by visiting the points.

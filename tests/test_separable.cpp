@@ -13,6 +13,7 @@
 #include "../host/backends/eval_kernel.hpp"
 #include "../host/backends/forward_batch.hpp"
 #include "support/accumulator_checks.hpp"
+#include "support/spike_cases.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,25 +28,9 @@ namespace {
 
 using W = HostWarp;
 
-MeshView mesh_of(std::vector<index_t> axes, double lo = 0.0, double hi = 1.0,
-                 Centring centring = Centring::Cell) {
-  MeshSpec s;
-  s.dim = static_cast<int>(axes.size());
-  s.points_per_axis = std::move(axes);
-  s.lo = lo;
-  s.hi = hi;
-  s.centring = centring;
-  return make_mesh_view(s);
-}
+using test::mesh_of;
 
-Case spike_case(const std::string& construction, int d, int n, double bias) {
-  CaseParams p;
-  p.construction = construction;
-  p.dim = d;
-  p.train_per_axis = n;
-  p.bias = bias;
-  return build_case(p);
-}
+using test::spike_case;
 
 /// What the separable path saw over a range: f per point, and per tile the active mask.
 template <class T>
