@@ -420,13 +420,13 @@ TEST(SeparablePath, PreluAndSigmoidSpikesEqualForwardAndCpuAtEveryPoint) {
 // ---- the whole kernel: statistics bit for bit as the generic path's ----------------------------
 
 template <class T, int Width>
-Accumulator emulate(const Case& c, const MeshView& m, IndexRange r, int grid,
-                    eval_block::EmulationOrder o) {
+Accumulator emulate_truth(const Case& c, const TruthView& truth, const MeshView& m, IndexRange r,
+                          int grid, eval_block::EmulationOrder o) {
   PackedNetwork<T> packed(c.network, Width);
   EvalView<T> v;
   v.net = packed.view();
   v.mesh = m;
-  v.truth = truth_view(c);
+  v.truth = truth;
   v.stats = default_stats_config(c);
   const int g = eval_block::grid_for_range(r.size(), grid);
   std::vector<Accumulator> parts(static_cast<std::size_t>(g));
@@ -435,6 +435,12 @@ Accumulator emulate(const Case& c, const MeshView& m, IndexRange r, int grid,
   for (const Accumulator& p : parts)
     total.merge(p);
   return total;
+}
+
+template <class T, int Width>
+Accumulator emulate(const Case& c, const MeshView& m, IndexRange r, int grid,
+                    eval_block::EmulationOrder o) {
+  return emulate_truth<T, Width>(c, truth_view(c), m, r, grid, o);
 }
 
 using testing::expect_same_bits;
@@ -470,24 +476,6 @@ TEST(SeparableKernel, StatisticsEqualTheGenericPathBitForBit) {
         emulate<double, eval_block::kSeparableWidth>(c, m, r, 3, EmulationOrder::Reversed);
     expect_same_bits(sd, gd);
   }
-}
-
-template <class T, int Width>
-Accumulator emulate_truth(const Case& c, const TruthView& truth, const MeshView& m, IndexRange r,
-                          int grid, eval_block::EmulationOrder o) {
-  PackedNetwork<T> packed(c.network, Width);
-  EvalView<T> v;
-  v.net = packed.view();
-  v.mesh = m;
-  v.truth = truth;
-  v.stats = default_stats_config(c);
-  const int g = eval_block::grid_for_range(r.size(), grid);
-  std::vector<Accumulator> parts(static_cast<std::size_t>(g));
-  eval_block::emulate_eval_grid<T, Width>(v, r, g, parts.data(), o);
-  Accumulator total;
-  for (const Accumulator& p : parts)
-    total.merge(p);
-  return total;
 }
 
 // The truth paths that need every coordinate of a lane's point (regression targets, a training
