@@ -7,6 +7,7 @@
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/eval_block.hpp"
+#include "spikemesh/math/shared_cursor.hpp"
 #include "spikemesh/math/warp.hpp"
 #include "spikemesh/mesh_spec.hpp"
 
@@ -528,6 +529,46 @@ TEST(LaneCursor, StepsOf32EqualMeshPoint) {
         for (int a = 0; a < m.dim; ++a)
           ASSERT_EQ(c.x[a], x[a]) << "index " << i << " axis " << a;
         c.advance(m);
+      }
+    }
+  }
+}
+
+TEST(SharedCursor, StepsOf32EqualMeshPointInStridedStorage) {
+  // Three cursors interleaved in one NaN-filled array (lane t, axis a at a * 3 + t), as a kernel
+  // lays lanes out in shared memory: each must equal mesh_point() and mesh_decode() at every
+  // step and leave its neighbours' words alone.
+  constexpr int kLanes = 3;
+  for (const std::vector<index_t>& axes : std::vector<std::vector<index_t>>{
+           {1001, 7}, {5, 3, 4}, {1, 40, 2}, {32, 32}, {33, 2, 3}, {2, 2, 2, 2, 2, 2, 2}}) {
+    MeshSpec spec;
+    spec.dim = static_cast<int>(axes.size());
+    spec.points_per_axis = axes;
+    const MeshView m = make_mesh_view(spec);
+    std::vector<index_t> ks(static_cast<std::size_t>(m.dim * kLanes), ~index_t(0));
+    std::vector<float> xs(static_cast<std::size_t>(m.dim * kLanes), std::nanf(""));
+    SharedCursor<float> c[kLanes];
+    index_t at[kLanes];
+    for (int t = 0; t < kLanes; ++t) {
+      c[t].k = {ks.data() + t, kLanes};
+      c[t].x = {xs.data() + t, kLanes};
+      at[t] = t == 2 ? m.total / 2 : index_t(t) * 31;
+      c[t].start(m, at[t]);
+    }
+    float x[kMaxDim];
+    index_t k[kMaxDim];
+    for (int step = 0; step < 64; ++step) {
+      for (int t = 0; t < kLanes; ++t) {
+        if (at[t] >= m.total) continue;
+        mesh_point(m, at[t], x);
+        mesh_decode(m, at[t], k);
+        const Strided<const float> xc = c[t].coords();
+        for (int a = 0; a < m.dim; ++a) {
+          ASSERT_EQ(xc[a], x[a]) << "lane " << t << " index " << at[t] << " axis " << a;
+          ASSERT_EQ(c[t].k[a], k[a]) << "lane " << t << " index " << at[t] << " axis " << a;
+        }
+        c[t].advance(m);
+        at[t] += kWarpSize;
       }
     }
   }
