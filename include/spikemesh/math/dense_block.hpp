@@ -13,6 +13,11 @@
 ///     outputs (past the layer's outputs: garbage, feeding rows never stored), the activations of
 ///     the kPoints points live in shared memory ([unit][point], two ping-pong buffers), the step's
 ///     inputs too: nothing but the per-block Accumulator is written to global memory;
+///   - each thread's mesh cursor (SharedCursor, math/shared_cursor.hpp) lives in shared memory
+///     as well: its coordinates ARE the first layer's input tile (thread tid, axis a at
+///     x[a * kStepPoints + tid]), its axis positions a region of in_dim * kStepPoints index_t
+///     beside it, so no thread keeps an array indexed by axis (no stack frame) and no step
+///     copies its point into the tile;
 ///   - every pre-activation is bias first, then z = fma(w_j, a_j, z) for inputs j in ascending
 ///     order, one rounding per term: exactly forward()'s dense_layer (math/forward.hpp), which
 ///     skips exact-zero inputs (fma(w, 0, z) == z up to the sign of a zero); the output layer
@@ -31,6 +36,7 @@
 #include "spikemesh/math/block.hpp"
 #include "spikemesh/math/eval_block.hpp"
 #include "spikemesh/math/fma.hpp"
+#include "spikemesh/math/shared_cursor.hpp"
 
 #include <cstring>
 #include <memory>
@@ -52,7 +58,6 @@ using eval_block::kSteps;
 using eval_block::kThreads;
 using eval_block::kTilePoints;
 using eval_block::kWarps;
-using eval_block::LaneCursor;
 
 inline constexpr int kStepPoints = kThreads; ///< points of one block step (column 32 w + lane)
 inline constexpr int kMinWidth = 32;         ///< hidden widths the kernel takes: 32 ..
@@ -84,7 +89,8 @@ struct Micro {
 
 /// The dynamic shared memory of a block, as offsets in elements of T (all multiples of 16).
 struct Layout {
-  int x = 0;     ///< the step's inputs [in_dim][kStepPoints]
+  int x = 0;     ///< the step's inputs = the cursors' coordinates [in_dim][kStepPoints]
+  int k = 0;     ///< the cursors' axis positions, index_t [in_dim][kStepPoints]
   int f = 0;     ///< the step's outputs [kStepPoints]
   int a = 0;     ///< activations [width][kPoints]
   int b = 0;     ///< activations [width][kPoints]
@@ -93,15 +99,49 @@ struct Layout {
 };
 
 template <class T, int MO>
-SM_HOST_DEVICE Layout layout(int in_dim, int width) {
+SM_HOST_DEVICE constexpr Layout layout(int in_dim, int width) {
+  static_assert(sizeof(index_t) % sizeof(T) == 0, "the index_t region in whole elements of T");
   Layout s;
   s.x = 0;
-  s.f = s.x + in_dim * kStepPoints;
+  s.k = s.x + in_dim * kStepPoints;
+  s.f = s.k + in_dim * kStepPoints * static_cast<int>(sizeof(index_t) / sizeof(T));
   s.a = s.f + kStepPoints;
   s.b = s.a + width * Tiling<T>::kPoints;
   s.w = s.b + width * Tiling<T>::kPoints;
   s.total = s.w + Tiling<T>::kChunk * kOutputThreads * MO;
   return s;
+}
+
+/// Dynamic shared memory of a block at the largest network rows_for() takes (in_dim kMaxDim,
+/// hidden width kMaxWidth), in bytes: with the kernel's static shared memory (the warps' bins,
+/// the block reduction's storage) it must stay within the 227 KB per block that sm_90 grants by
+/// opt-in (eval_dense.cu checks the device's limit at run time and refuses with the sizes).
+template <class T, int MO>
+inline constexpr std::size_t
+    kMaxSmemBytes = static_cast<std::size_t>(layout<T, MO>(kMaxDim, kMaxWidth).total) * sizeof(T);
+/// 227 KB less the static shared memory: the warps' bins and 1 KB for the block reduction.
+inline constexpr std::size_t kSmemBudget = 227u * 1024u - sizeof(eval_block::SharedBins) - 1024u;
+static_assert(kMaxSmemBytes<float, kRowsNarrow> <= kSmemBudget &&
+                  kMaxSmemBytes<float, kRowsWide> <= kSmemBudget &&
+                  kMaxSmemBytes<double, kRowsNarrow> <= kSmemBudget &&
+                  kMaxSmemBytes<double, kRowsWide> <= kSmemBudget,
+              "every network rows_for() takes fits the device's shared memory per block");
+
+/// The lanes' mesh cursors of a block in its shared memory (cursor of thread tid: coordinates
+/// at x[a * kStepPoints + tid], axis positions at k[a * kStepPoints + tid]; consecutive threads
+/// touch consecutive words, free of bank conflicts).
+template <class T>
+struct Cursors {
+  index_t* k;
+  T* x;
+  SM_HOST_DEVICE SharedCursor<T> operator[](int tid) const {
+    return {{k + tid, kStepPoints}, {x + tid, kStepPoints}};
+  }
+};
+
+template <class T>
+SM_HOST_DEVICE Cursors<T> cursors(const Layout& s, T* smem) {
+  return {reinterpret_cast<index_t*>(smem + s.k), smem + s.x};
 }
 
 /// The widest hidden layer of @p net.
@@ -115,9 +155,9 @@ SM_HOST_DEVICE int hidden_width(const NetworkView<T>& net) {
 
 /// The micro-tile rows the kernel runs @p net with (host view), or 0 when the network is not
 /// for it: every layer dense (buffered or streamed), hidden widths in [kMinWidth, kMaxWidth], one
-/// output. Between 2 rows (outputs padded to multiples of 32) and 8 (of 128, but 4x the FMAs per
-/// shared load: predicted inner-loop FMA share about 0.9 against 0.65), the one with the smaller
-/// padded FMA count divided by that share.
+/// output (its shared memory then fits, kMaxSmemBytes). Between 2 rows (outputs padded to multiples
+/// of 32) and 8 (of 128, but 4x the FMAs per shared load: predicted inner-loop FMA share about 0.9
+/// against 0.65), the one with the smaller padded FMA count divided by that share.
 template <class T>
 int rows_for(const NetworkView<T>& net) {
   if (net.n_layers < 2 || net.in_dim < 1 || net.in_dim > kMaxDim) return 0;
@@ -293,7 +333,8 @@ SM_HOST_DEVICE void output_layer(const B& b, const NetworkView<T>& net, const La
   });
 }
 
-/// The step's kStepPoints points, inputs in smem + s.x ([in_dim][kStepPoints]), through the
+/// The step's kStepPoints points, inputs in smem + s.x ([in_dim][kStepPoints], the cursors'
+/// coordinates, complete: the phase that wrote them ended with a barrier), through the
 /// network into smem + s.f, kPoints at a time.
 template <class T, int MO, class B>
 SM_HOST_DEVICE void step_forward(const B& b, const NetworkView<T>& net, const Layout& s, T* smem,
@@ -313,11 +354,12 @@ SM_HOST_DEVICE void step_forward(const B& b, const NetworkView<T>& net, const La
 }
 
 /// Warp @p warp's statistics of step @p j of its tile @p t (of @p tiles): its lanes' f from
-/// @p fs, as eval_block::warp_tiles() takes them; then its cursors advance by a step.
+/// @p fs, as eval_block::warp_tiles() takes them; then its cursors advance by a step (each lane
+/// its own: the step's GEMM, which read all of them, ended with a barrier).
 template <class T, class W>
 SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange range, index_t t,
                                index_t tiles, int j, int warp, const T* fs,
-                               const HistScales& scales, Lanes<W, LaneCursor<T>>& cur,
+                               const HistScales& scales, const Cursors<T>& cur,
                                Lanes<W, RunSums>& run, Lanes<W, eval_block::LaneRun>& open,
                                eval_block::TileTally& tally, eval_block::WarpBins& slot) {
   const index_t tile0 = range.begin + t * kTilePoints;              // warp-uniform
@@ -332,8 +374,9 @@ SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange rang
     fbin[lane] = -1;
     dbin[lane] = -1;
     err[lane] = 0.0;
+    SharedCursor<T> c = cur[warp * kWarpSize + lane]; // views into shared memory
     if (mine && base + lane < range.end) {
-      const PointSample ps = sample_at(v, cur[lane].x, fs[warp * kWarpSize + lane]);
+      const PointSample ps = sample_at(v, c.coords(), fs[warp * kWarpSize + lane]);
       run[lane].add(ps, v.stats.tau);
       if (std::isfinite(ps.f)) {
         ok[lane] = true;
@@ -343,7 +386,7 @@ SM_HOST_DEVICE void step_stats(const W& w, const EvalView<T>& v, IndexRange rang
         err[lane] = std::fabs(ps.f - ps.truth);
       }
     }
-    cur[lane].advance(v.mesh);
+    c.advance(v.mesh);
   });
   if (mine) eval_block::warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
 }
@@ -357,11 +400,10 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
                                 typename B::template Regs<ScalarStats>& stats) {
   const NetworkView<T>& net = v.net;
   const Layout s = layout<T, MO>(net.in_dim, hidden_width(net));
-  T* xs = smem + s.x;
+  const Cursors<T> cur = cursors(s, smem);
   T* fs = smem + s.f;
   const HistScales scales(v.stats); // once per thread: no division per point
   const int zero_bin = scales.f.scaled_bin(0.0);
-  typename B::template Regs<LaneCursor<T>> cur;
   typename B::template Regs<RunSums> run;
   typename B::template Regs<eval_block::LaneRun> open;
   // A warp's tally (warp-uniform): lane 0's entry of the warp on the host, the thread's own on
@@ -374,19 +416,17 @@ SM_HOST_DEVICE void block_tiles(const B& b, const EvalView<T>& v, IndexRange ran
   int unflushed = 0;                                      // block-uniform
   for (index_t t0 = t_first; t0 < tiles; t0 += stride) {  // block-uniform
     const index_t first = range.begin + t0 * kTilePoints; // block-uniform
+    // The cursors into the shared input tile (the barrier after the phase: before the GEMM).
     b.threads([&](int tid) {
       const index_t t = t0 + tid / kWarpSize;
       cur[tid].start(v.mesh, (t < tiles ? range.begin + t * kTilePoints : first) + tid % kWarpSize);
     });
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // block-uniform
-      b.threads([&](int tid) {
-        for (int a = 0; a < net.in_dim; ++a)
-          xs[a * kStepPoints + tid] = cur[tid].x[a];
-      });
-      step_forward<T, MO>(b, net, s, smem, acc); // block-uniform
+      step_forward<T, MO>(b, net, s, smem, acc);                            // block-uniform
+      // The warps' statistics of the step, then their cursors (the next step's inputs) advance.
       b.warps([&](const auto& w, int warp) {
-        step_stats(w, v, range, t0 + warp, tiles, j, warp, fs, scales, cur.warp(warp),
-                   run.warp(warp), open.warp(warp), tally.warp(warp)[0], bins.warp[warp]);
+        step_stats(w, v, range, t0 + warp, tiles, j, warp, fs, scales, cur, run.warp(warp),
+                   open.warp(warp), tally.warp(warp)[0], bins.warp[warp]);
       });
     }
     // The end of the warps' tiles: their lanes' open histogram entries into their slots, as
