@@ -4,8 +4,9 @@
 /// (both fused multiply-adds in the same order), threads and warps in order and reversed, shared
 /// memory NaN-filled; the block's Accumulator bit for bit against the mesh kernel's emulation
 /// (eval_block.hpp, an independent per-thread forward pass) and, for every order-independent
-/// field, against the CPU backend; and a mutation (the barrier between staging the weights and
-/// using them left out) that must show.
+/// field, against the CPU backend and a plain per-point loop (dimensions 1 to 32, axes shorter
+/// than a warp step); the shared-memory layout of the cursors; and a mutation (the barrier between
+/// staging the weights and using them left out) that must show.
 #include "spikemesh/constructions.hpp"
 #include "spikemesh/evaluator.hpp"
 #include "spikemesh/math/dense_block.hpp"
@@ -233,6 +234,144 @@ TEST(DenseBlock, GridEqualsMeshKernelAndCpuBackend) {
     expect_grid_parity<float, dense_block::kRowsWide>(c, m, r, 1, what + " float/8");
     expect_grid_parity<double, dense_block::kRowsNarrow>(c, m, r, 1, what + " double/2");
     expect_grid_parity<double, dense_block::kRowsWide>(c, m, r, 2, what + " double/8");
+  }
+}
+
+// ---- the cursors in shared memory: dimensions 1 to 32, axes shorter than a step ----------------
+
+/// A case of @p dim dimensions for the dense kernel: a random MLP, classification against a few
+/// random training points in [0,1]^d (list form, so that the nearest-point distance and the
+/// label read every coordinate of a point), labels +-1.
+Case list_case(int dim, const std::vector<int>& widths, Activation act, std::uint64_t seed) {
+  Case c;
+  c.params.dim = dim;
+  c.params.task = Task::Classify;
+  c.params.tau = 0.0;
+  c.network = testing::random_network(seed, dim, widths, act);
+  c.training.dim = dim;
+  std::mt19937_64 rng(seed);
+  for (int p = 0; p < 9; ++p) {
+    const auto x = testing::random_point(rng, dim);
+    c.training.x.insert(c.training.x.end(), x.begin(), x.end());
+    c.training.y.push_back(p % 2 == 0 ? 1.0 : -1.0);
+  }
+  return c;
+}
+
+/// The independent reference: a plain loop over the range, each point decoded by mesh_point()
+/// (a division per axis, no cursor), through forward() and sample_at() into one Accumulator.
+template <class T>
+Accumulator per_point(const EvalView<T>& v, IndexRange r) {
+  std::vector<T> x(static_cast<std::size_t>(v.mesh.dim));
+  std::vector<T> ba(static_cast<std::size_t>(v.net.buffer_width)), bb(ba.size());
+  Accumulator acc;
+  for (index_t i = r.begin; i < r.end; ++i) {
+    mesh_point(v.mesh, i, x.data());
+    acc.add(sample_at(v, x.data(), forward(v.net, x.data(), ba.data(), bb.data())), v.stats);
+  }
+  return acc;
+}
+
+/// The grid in both orders against the per-point loop (every order-independent field exact, the
+/// sums within the roundoff of their order), the mesh kernel's emulation (bit for bit) and each
+/// other (bit for bit).
+template <class T, int MO>
+void expect_cursor_parity(const Case& c, const MeshView& m, IndexRange r, int grid,
+                          const std::string& what) {
+  const Prepared<T> p(c, m);
+  ASSERT_EQ(dense_block::rows_for(p.v.net) != 0, true) << what << ": not a dense-kernel network";
+  const Accumulator a = dense_grid<T, MO>(p.v, r, grid, EmulationOrder::Forward);
+  const Accumulator ref = per_point(p.v, r);
+  EXPECT_EQ(a.scalar.points, static_cast<std::uint64_t>(r.size())) << what;
+  expect_same_counts(a, ref, what + " vs per-point loop");
+  // Sums in another order (plain partial sums of <= 32 terms in compensated sums, against the
+  // per-point loop's compensated sum): within 80 u of sum |e| (u = 2^-53), as above.
+  const double u80 = 80 * 1.12e-16;
+  EXPECT_NEAR(a.scalar.sum_abs_err.value(), ref.scalar.sum_abs_err.value(),
+              u80 * ref.scalar.sum_abs_err.value())
+      << what;
+  expect_same_bits(a, dense_grid<T, MO>(p.v, r, grid, EmulationOrder::Reversed),
+                   what + " reversed");
+  expect_same_bits(a, mesh_grid(p, r, grid), what + " vs mesh kernel");
+  // Not vacuous: f varies, points are classified both ways, several distance bins are hit.
+  EXPECT_GT(a.scalar.f_max - a.scalar.f_min, 0.0) << what;
+  EXPECT_GT(a.scalar.correct_count, 0u) << what;
+  EXPECT_LT(a.scalar.correct_count, a.scalar.points) << what;
+  int dist_bins = 0;
+  for (int b = 0; b < kDistBins; ++b)
+    dist_bins += a.bins.dist_counts[b] != 0 ? 1 : 0;
+  EXPECT_GE(dist_bins, 3) << what;
+}
+
+struct CursorCase {
+  std::vector<index_t> axes;
+  index_t begin, size; ///< the range: [begin, begin + size), or the whole mesh when size < 0
+  std::vector<int> widths;
+};
+
+/// d = 1 (one axis of 1000 points; one of 20, shorter than a warp step: lanes past the mesh),
+/// d = 5 and 12 with axes of 2 to 7 points (a step of 32 carries across several axes), d = 32
+/// (the largest, axes of 2 and 3, a range deep in a 6.4e9-point mesh: every axis moves).
+std::vector<CursorCase> cursor_cases() {
+  std::vector<index_t> a32(32, 2);
+  a32[0] = 3;
+  a32[7] = 3;
+  return {{{1000}, 3, 994, {32, 40}},
+          {{20}, 0, -1, {33}},
+          {{3, 5, 2, 7, 4}, 17, 777, {48, 32}},
+          {{5, 3, 2, 7, 2, 3, 2, 2, 3, 2, 2, 3}, 1234, 3000, {40, 33}},
+          {a32, (index_t(1) << 32) + 123457, 2500, {64, 32}}};
+}
+
+TEST(DenseBlock, SharedCursorsEqualPerPointLoopInEveryDimension) {
+  std::uint64_t seed = 31;
+  for (const CursorCase& cc : cursor_cases()) {
+    const int d = static_cast<int>(cc.axes.size());
+    const Case c = list_case(d, cc.widths, Activation::ReLU, seed++);
+    const MeshView m = mesh_of(cc.axes);
+    const IndexRange r =
+        cc.size < 0 ? IndexRange{0, m.total} : IndexRange{cc.begin, cc.begin + cc.size};
+    ASSERT_LE(r.end, m.total);
+    const std::string what = "d=" + std::to_string(d) + " axis0=" + std::to_string(cc.axes[0]);
+    expect_cursor_parity<float, dense_block::kRowsNarrow>(c, m, r, 2, what + " float/2");
+    expect_cursor_parity<float, dense_block::kRowsWide>(c, m, r, 1, what + " float/8");
+    expect_cursor_parity<double, dense_block::kRowsNarrow>(c, m, r, 1, what + " double/2");
+    expect_cursor_parity<double, dense_block::kRowsWide>(c, m, r, 3, what + " double/8");
+  }
+}
+
+/// The block's shared memory: the cursors' coordinates are the first layer's input tile (at 0,
+/// 16-byte aligned for the vector loads), their axis positions a region of in_dim x kStepPoints
+/// index_t after it, then f, the activations and the weights, disjoint, in the total that
+/// smem_bytes() reports (and the emulator fills with NaN).
+template <class T, int MO>
+void expect_layout(int d, int w) {
+  const dense_block::Layout s = dense_block::layout<T, MO>(d, w);
+  const int k_elems = d * dense_block::kStepPoints * static_cast<int>(sizeof(index_t) / sizeof(T));
+  EXPECT_EQ(s.x, 0);
+  EXPECT_EQ(s.k, s.x + d * dense_block::kStepPoints);
+  EXPECT_EQ(s.f, s.k + k_elems);
+  EXPECT_EQ(s.a, s.f + dense_block::kStepPoints);
+  EXPECT_EQ(s.b, s.a + w * dense_block::Tiling<T>::kPoints);
+  EXPECT_EQ(s.w, s.b + w * dense_block::Tiling<T>::kPoints);
+  EXPECT_GT(s.total, s.w);
+  for (int off : {s.x, s.k, s.f, s.a, s.b, s.w, s.total})
+    EXPECT_EQ(off % 16, 0) << d << " " << w;
+  EXPECT_EQ(s.k * sizeof(T) % alignof(index_t), 0u);
+  const Network net = testing::random_network(1, d, {w}, Activation::ReLU);
+  const PackedNetwork<T> packed(net, eval_kernel_width<T>(net));
+  EXPECT_EQ(dense_block::smem_bytes(packed.view(), MO),
+            static_cast<std::size_t>(s.total) * sizeof(T));
+}
+
+TEST(DenseBlock, LayoutHoldsTheCursorsAxisPositions) {
+  for (int d : {1, 2, 12, kMaxDim}) {
+    for (int w : {32, 100, 256}) {
+      expect_layout<float, dense_block::kRowsNarrow>(d, w);
+      expect_layout<float, dense_block::kRowsWide>(d, w);
+      expect_layout<double, dense_block::kRowsNarrow>(d, w);
+      expect_layout<double, dense_block::kRowsWide>(d, w);
+    }
   }
 }
 
