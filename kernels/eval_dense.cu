@@ -3,10 +3,12 @@
 /// 32 to 256 (dense_block::rows_for), each block takes the mesh kernel's warp tiles step by step
 /// (128 points), runs them through every layer as a register-blocked SIMT GEMM in shared memory
 /// (FFMA in float, DFMA in double, weights staged per chunk of inputs; activations never leave
-/// shared memory), and feeds the f values to the mesh kernel's per-warp statistics, then the
-/// CUB block reduction and write_bins: one Accumulator per block, bit for bit the mesh kernel's.
-/// The per-block code is math/dense_block.hpp's, which CPU tests run on the host's block and
-/// warp emulators (tests/test_dense_block.cpp).
+/// shared memory; each thread's mesh cursor lives there too, its coordinates the first layer's
+/// input tile, so the kernel has no per-thread axis arrays on its stack), and feeds the f values to
+/// the mesh kernel's per-warp statistics, then the CUB block reduction and write_bins: one
+/// Accumulator per block, bit for bit the mesh kernel's. The per-block code is
+/// math/dense_block.hpp's, which CPU tests run on the host's block and warp emulators
+/// (tests/test_dense_block.cpp).
 #include "spikemesh/math/dense_block.hpp"
 
 #include "cuda_check.hpp"
