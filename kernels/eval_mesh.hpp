@@ -33,8 +33,12 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
 void launch_merge_partials(const Accumulator* partials, int count, Accumulator* out,
                            cudaStream_t stream);
 
-/// Blocks that fill the device for the kernel of this precision and width.
+/// Blocks that fill the device for the kernel of this precision and width, given the dynamic
+/// shared memory it takes for @p view (eval_block::dynamic_smem_bytes(): the narrow width's
+/// lane storage, by the mesh's dimension and the network's buffer width; only those two fields
+/// of the view are read, so a host view serves). Opts the kernel in above 48 KB; throws when the
+/// device allows a block less shared memory than it needs.
 template <class T>
-int eval_mesh_grid(int width, int device);
+int eval_mesh_grid(const EvalView<T>& view, int width, int device);
 
 } // namespace spikemesh::cuda
