@@ -20,7 +20,9 @@ inline constexpr int kWideWidth = eval_block::kWideWidth;
 /// (at least @p grid entries); launch_merge_partials() merges them in block order. @p width is
 /// kNarrowWidth or kWideWidth and must be >= view.net.buffer_width. @p flush_tiles: the warps'
 /// 32-bit counter flush period, 1 to eval_block::kFlushTiles (tests shorten it so that the
-/// flush runs; the results do not depend on it). Checks the launch.
+/// flush runs; the results do not depend on it). The kernel takes
+/// eval_block::dynamic_smem_bytes(view, width) of dynamic shared memory (the narrow width's
+/// lane buffers and cursors), opted in above 48 KB. Checks the launch.
 template <class T>
 void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int grid,
                       Accumulator* partials, cudaStream_t stream,
