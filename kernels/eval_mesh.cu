@@ -18,7 +18,9 @@
 
 #include <cub/block/block_reduce.cuh>
 
+#include <cstddef>
 #include <stdexcept>
+#include <string>
 
 namespace spikemesh::cuda {
 namespace {
@@ -32,8 +34,14 @@ struct alignas(8) StatsSlot {
 };
 static_assert(sizeof(StatsSlot) == 152, "a stride of 19 doubles: conflict-free");
 
+/// Blocks per SM the kernel is compiled for (__launch_bounds__), which caps its registers:
+/// separable 3 (168 registers); narrow 4 (128: without a bound ptxas stops at 80 and spills in
+/// float once the truth's sin() is sinpi(); its blocks also take their lane rows of dynamic
+/// shared memory, so fewer may fit); wide unbounded.
 template <class T, int Width>
-__global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ? 3 : 0)
+__global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ? 3
+                                          : Width == eval_block::kNarrowWidth  ? 4
+                                                                               : 0)
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
@@ -59,6 +67,14 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
                                        flush_tiles, &sep[w]);
+    } else if constexpr (Width == eval_block::kNarrowWidth) {
+      // The lanes' cursors and layer buffers: eval_block::dynamic_smem_bytes() of dynamic
+      // shared memory (math/narrow_lanes.hpp), no per-thread arrays.
+      extern __shared__ __align__(8) unsigned char narrow_lanes[];
+      eval_block::warp_tiles<T, Width>(
+          warp, v, range, static_cast<int>(blockIdx.x), static_cast<int>(gridDim.x), w,
+          bins.warp[w], stats, flush_tiles, nullptr,
+          narrow::warp_lanes<T>(narrow_lanes, kBlock, v.mesh.dim, v.net.buffer_width, w));
     } else {
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
@@ -99,19 +115,41 @@ __global__ void __launch_bounds__(partials::kMergeThreads)
   partials::merge_slot(parts, count, static_cast<int>(threadIdx.x), out);
 }
 
+/// Lets eval_mesh_kernel<T, Width> take @p smem bytes of dynamic shared memory: above the
+/// default 48 KB a kernel must opt in (set at every launch, so that evaluators of different
+/// networks in one process cannot lower each other's limit).
+template <class T, int Width>
+void opt_in(std::size_t smem) {
+  if (smem > 48 * 1024)
+    SM_CUDA_CHECK(cudaFuncSetAttribute(eval_mesh_kernel<T, Width>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(smem)));
+}
+
 template <class T, int Width>
 void launch(const EvalView<T>& view, IndexRange range, int grid, Accumulator* partials,
             cudaStream_t stream, int flush_tiles) {
-  eval_mesh_kernel<T, Width><<<grid, kBlock, 0, stream>>>(view, range, partials, flush_tiles);
+  const std::size_t smem = eval_block::dynamic_smem_bytes(view, Width);
+  opt_in<T, Width>(smem);
+  eval_mesh_kernel<T, Width><<<grid, kBlock, smem, stream>>>(view, range, partials, flush_tiles);
   SM_CUDA_CHECK(cudaGetLastError());
 }
 
 template <class T, int Width>
-int grid_for(int device) {
-  int sms = 0, per_sm = 0;
+int grid_for(const EvalView<T>& view, int device) {
+  const std::size_t smem = eval_block::dynamic_smem_bytes(view, Width);
+  int sms = 0, optin = 0, per_sm = 0;
   SM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  SM_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  cudaFuncAttributes attr{};
+  SM_CUDA_CHECK(cudaFuncGetAttributes(&attr, eval_mesh_kernel<T, Width>));
+  if (smem + attr.sharedSizeBytes > static_cast<std::size_t>(optin))
+    throw std::runtime_error(
+        "mesh kernel: the network and mesh need " + std::to_string(smem + attr.sharedSizeBytes) +
+        " bytes of shared memory per block, the device allows " + std::to_string(optin));
+  opt_in<T, Width>(smem);
   SM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, eval_mesh_kernel<T, Width>,
-                                                              kBlock, 0));
+                                                              kBlock, smem));
   return sms * (per_sm > 0 ? per_sm : 1) * 4; // a few waves: balances uneven per-point work
 }
 
@@ -140,17 +178,18 @@ void launch_merge_partials(const Accumulator* parts, int count, Accumulator* out
 }
 
 template <class T>
-int eval_mesh_grid(int width, int device) {
-  if (width == eval_block::kSeparableWidth) return grid_for<T, eval_block::kSeparableWidth>(device);
-  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device)
-                               : grid_for<T, kWideWidth>(device);
+int eval_mesh_grid(const EvalView<T>& view, int width, int device) {
+  if (width == eval_block::kSeparableWidth)
+    return grid_for<T, eval_block::kSeparableWidth>(view, device);
+  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(view, device)
+                               : grid_for<T, kWideWidth>(view, device);
 }
 
 template void launch_eval_mesh<float>(const EvalView<float>&, IndexRange, int, int, Accumulator*,
                                       cudaStream_t, int);
 template void launch_eval_mesh<double>(const EvalView<double>&, IndexRange, int, int, Accumulator*,
                                        cudaStream_t, int);
-template int eval_mesh_grid<float>(int, int);
-template int eval_mesh_grid<double>(int, int);
+template int eval_mesh_grid<float>(const EvalView<float>&, int, int);
+template int eval_mesh_grid<double>(const EvalView<double>&, int, int);
 
 } // namespace spikemesh::cuda

@@ -20,7 +20,9 @@ inline constexpr int kWideWidth = eval_block::kWideWidth;
 /// (at least @p grid entries); launch_merge_partials() merges them in block order. @p width is
 /// kNarrowWidth or kWideWidth and must be >= view.net.buffer_width. @p flush_tiles: the warps'
 /// 32-bit counter flush period, 1 to eval_block::kFlushTiles (tests shorten it so that the
-/// flush runs; the results do not depend on it). Checks the launch.
+/// flush runs; the results do not depend on it). The kernel takes
+/// eval_block::dynamic_smem_bytes(view, width) of dynamic shared memory (the narrow width's
+/// lane buffers and cursors), opted in above 48 KB. Checks the launch.
 template <class T>
 void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int grid,
                       Accumulator* partials, cudaStream_t stream,
@@ -33,8 +35,12 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
 void launch_merge_partials(const Accumulator* partials, int count, Accumulator* out,
                            cudaStream_t stream);
 
-/// Blocks that fill the device for the kernel of this precision and width.
+/// Blocks that fill the device for the kernel of this precision and width, given the dynamic
+/// shared memory it takes for @p view (eval_block::dynamic_smem_bytes(): the narrow width's
+/// lane storage, by the mesh's dimension and the network's buffer width; only those two fields
+/// of the view are read, so a host view serves). Opts the kernel in above 48 KB; throws when the
+/// device allows a block less shared memory than it needs.
 template <class T>
-int eval_mesh_grid(int width, int device);
+int eval_mesh_grid(const EvalView<T>& view, int width, int device);
 
 } // namespace spikemesh::cuda

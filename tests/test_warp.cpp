@@ -603,6 +603,22 @@ Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::Em
 
 using testing::expect_same_bits;
 
+/// A block's NaN-filled dynamic shared memory for the narrow path (lane rows and cursors), as
+/// emulate_eval_grid() gives it, for tests that run warp_tiles() themselves.
+template <class T>
+struct NarrowStorage {
+  explicit NarrowStorage(const EvalView<T>& v)
+      : view(v),
+        words((eval_block::dynamic_smem_bytes(v, eval_block::kNarrowWidth) + 7) / 8, std::nan("")) {
+  }
+  narrow::WarpLanes<T> warp(int w) {
+    return narrow::warp_lanes<T>(words.data(), eval_block::kThreads, view.mesh.dim,
+                                 view.net.buffer_width, w);
+  }
+  EvalView<T> view;
+  std::vector<double> words; // 8-byte aligned; all bits of a NaN double: a NaN float too
+};
+
 template <class T>
 void expect_plain_loop(const Case& c, const MeshView& m, IndexRange r, int grid) {
   Problem1<T> p(c, m);
@@ -693,8 +709,9 @@ TEST(WarpEmulation, FlushRunsEveryPeriodOfTiles) {
     L<ScalarStats> stats;
     Warp w;
     w.reversed = rev;
+    NarrowStorage<float> lanes(p.v);
     eval_block::warp_tiles<float, eval_block::kNarrowWidth>(w, p.v, r, 0, 1, 0, s.warp[0], stats,
-                                                            period);
+                                                            period, nullptr, lanes.warp(0));
     return s.warp[0];
   };
   const auto none = std::make_unique<eval_block::SharedBins>();
@@ -803,8 +820,10 @@ TEST(WarpEmulation, CountsAddToTheStatsTheLanesStartWith) {
     const auto s = std::make_unique<eval_block::SharedBins>();
     for (int t = 0; t < eval_block::kThreads; ++t)
       eval_block::clear(*s, t);
+    NarrowStorage<float> lanes(p.v);
     eval_block::warp_tiles<float, eval_block::kNarrowWidth>(Warp{}, p.v, r, 0, 1, 0, s->warp[0],
-                                                            stats);
+                                                            stats, eval_block::kFlushTiles, nullptr,
+                                                            lanes.warp(0));
   };
   L<ScalarStats> fresh, given;
   for (int l = 0; l < kWarpSize; ++l)

@@ -13,7 +13,8 @@
 /// with it. Prints one JSON object (case, precision, kernel instantiation profiled, points, FMAs
 /// the network executes per point).
 ///   spikemesh_perf_line_counts CASE float|double [POINTS [MESH_POINTS [generic]]]
-///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), dense-W (2-W-W-W-1 ReLU, W = 32..256)
+///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), dense-W (2-W-W-W-1 ReLU, W = 32..256),
+///   sparse-W (the same shape, hidden layers sparse: the generic mesh kernel; W <= 32 narrow)
 ///   generic: the generic per-thread forward pass even where the separable path applies (the
 ///   kernel before it, for before/after tables). POINTS 0: the default. MESH_POINTS: the mesh the
 ///   sample is taken from (default 1e9; POINTS or less: the whole mesh, the model's profile before
@@ -42,7 +43,9 @@ Case case_named(const std::string& name) {
   if (name == "c1-d6") return bench::relu_spike_case(6, 3);
   if (name == "c1-d10") return bench::relu_spike_case(10, 2);
   if (name.rfind("dense-", 0) == 0) return bench::dense_case(std::stoi(name.substr(6)));
-  throw std::invalid_argument("unknown case '" + name + "' (c1-d2, c1-d6, c1-d10, dense-W)");
+  if (name.rfind("sparse-", 0) == 0) return bench::sparse_case(std::stoi(name.substr(7)));
+  throw std::invalid_argument("unknown case '" + name +
+                              "' (c1-d2, c1-d6, c1-d10, dense-W, sparse-W)");
 }
 
 /// Block rounds (kBlockPoints consecutive points each) per sampled run: each warp walks
@@ -130,9 +133,9 @@ int main(int argc, char** argv) {
   try {
     if (argc < 3) throw std::invalid_argument("usage: CASE float|double [POINTS [MESH_POINTS]]");
     const std::string name = argv[1], prec = argv[2];
-    // About 2^17 points (2^15 for the dense MLPs, whose -O0 forward pass is slow) of the
-    // 10^9-point mesh.
-    const bool dense = name.rfind("dense-", 0) == 0;
+    // About 2^17 points (2^15 for the dense and sparse MLPs, whose -O0 forward pass is slow)
+    // of the 10^9-point mesh.
+    const bool dense = name.rfind("dense-", 0) == 0 || name.rfind("sparse-", 0) == 0;
     const double asked = argc > 3 ? std::atof(argv[3]) : 0.0; // 0: the default
     const double points = asked > 0 ? asked : dense ? 3.3e4 : 1.3e5;
     const double mesh_points = argc > 4 ? std::atof(argv[4]) : 1e9;

@@ -166,6 +166,28 @@ inline void parity_dense_mlps(const EvaluatorFactory& make) {
   expect_parity(make, c, m, {11, m.total}, Precision::Float);
 }
 
+/// Sparse networks at most 32 wide (the CUDA evaluator's narrow generic kernel,
+/// eval_mesh_kernel<T, 32>: neither separable nor dense-eligible): PReLU and sigmoid, three
+/// hidden layers, in 1 and 3 dimensions, both precisions.
+inline void parity_sparse_narrow(const EvaluatorFactory& make) {
+  Case c = build_case(CaseParams{});
+  c.network = random_network(6, 2, {32, 20, 32}, Activation::PReLU, 0.5);
+  expect_parity(make, c, mesh(2, 97), {5, 97 * 97}, Precision::Float);
+  expect_parity(make, c, mesh(2, 97), {0, 97 * 97 - 3}, Precision::Double);
+  CaseParams p1;
+  p1.dim = 1;
+  Case c1 = build_case(p1);
+  c1.network = random_network(7, 1, {12, 32, 7}, Activation::Sigmoid, 0.5);
+  expect_parity(make, c1, mesh(1, 5000), {0, 5000}, Precision::Float);
+  CaseParams p3;
+  p3.dim = 3;
+  p3.train_per_axis = 3;
+  Case c3 = build_case(p3);
+  c3.network = random_network(8, 3, {24, 32, 16}, Activation::PReLU, 0.5);
+  expect_parity(make, c3, mesh(3, 23), {0, 23 * 23 * 23}, Precision::Float);
+  expect_parity(make, c3, mesh(3, 23), {100, 23 * 23 * 23}, Precision::Double);
+}
+
 /// One point, a range that is not a block multiple, a range across 2^22, indices above 2^40.
 inline void parity_sub_ranges(const EvaluatorFactory& make) {
   const Case c = build_case(CaseParams{});
@@ -214,6 +236,9 @@ inline void parity_driver_run(const EvaluatorFactory& make) {
   }                                                                                                \
   TEST_F(Suite, DenseMlps) {                                                                       \
     ::spikemesh::testing::parity_dense_mlps(make);                                                 \
+  }                                                                                                \
+  TEST_F(Suite, SparseNarrowNetworks) {                                                            \
+    ::spikemesh::testing::parity_sparse_narrow(make);                                              \
   }                                                                                                \
   TEST_F(Suite, SubRangesRaggedSizesAndHugeIndices) {                                              \
     ::spikemesh::testing::parity_sub_ranges(make);                                                 \

@@ -5,8 +5,10 @@
 /// A block of kThreads threads is kWarps warps. Each warp walks warp tiles of kTilePoints
 /// consecutive mesh points: at step j its 32 lanes take 32 consecutive points along axis 0
 /// (lane l: point first + 32 j + l), so a lane decodes its 64-bit index once per tile and then
-/// steps by 32 along axis 0 without divisions (LaneCursor). Scalar statistics stay per lane in
-/// registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
+/// steps by 32 along axis 0 without divisions (LaneCursor; the narrow generic path keeps each
+/// lane's cursor and its layer buffers in the block's dynamic shared memory instead,
+/// narrow_lanes.hpp, so that no per-thread array is on the stack). Scalar statistics stay per lane
+/// in registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
 /// memory (WarpBins), written by one leader lane per bin: each lane keeps a run of its points in
 /// one distance bin in registers (LaneRun: count, plain error sum, error maximum), and only when
 /// some lane's next point is in another bin (one ballot per step), and at the end of every tile,
@@ -34,6 +36,7 @@
 
 #include "spikemesh/config.hpp"
 #include "spikemesh/math/mesh.hpp"
+#include "spikemesh/math/narrow_lanes.hpp"
 #include "spikemesh/math/point_stats.hpp"
 #include "spikemesh/math/separable.hpp"
 #include "spikemesh/math/warp.hpp"
@@ -66,6 +69,15 @@ inline constexpr int kWideWidth = 256;
 /// no layer buffers) for networks with NetworkView::sep.on. Such networks are packed with this
 /// as their buffer width (the path reads no buffers, so it only has to pack).
 inline constexpr int kSeparableWidth = kWideWidth + 1;
+
+/// Dynamic shared memory a block of the kernel of buffer width @p width takes for @p v: the
+/// narrow path's lane rows and cursors (math/narrow_lanes.hpp), sized by the mesh's dimension
+/// and the network's buffer width; 0 for the other widths.
+template <class T>
+SM_HOST_DEVICE std::size_t dynamic_smem_bytes(const EvalView<T>& v, int width) {
+  return width == kNarrowWidth ? narrow::block_bytes<T>(kThreads, v.mesh.dim, v.net.buffer_width)
+                               : 0;
+}
 
 /// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). Each point of
 /// a tile is counted once per histogram, and every count of a tile is in the counters by the end
@@ -336,12 +348,13 @@ SM_HOST_DEVICE void flush_tile(const W& w, Lanes<W, LaneRun>& open, TileTally& t
 /// statistics to @p stats (per lane) and their histogram entries to @p slot, flushing the
 /// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles). The
 /// separable path (Width == kSeparableWidth) keeps its per-tile state in the warp's @p sep slot
-/// of shared memory (the other widths take none).
+/// of shared memory; the narrow path (Width == kNarrowWidth) its lanes' cursors and layer
+/// buffers in @p lanes, the warp's part of the block's dynamic shared memory (narrow_lanes.hpp).
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
-                               int flush_tiles = kFlushTiles,
-                               separable::WarpSlot<T>* sep = nullptr) {
+                               int flush_tiles = kFlushTiles, separable::WarpSlot<T>* sep = nullptr,
+                               narrow::WarpLanes<T> lanes = {}) {
   constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
   const HistScales scales(v.stats);                     // once per thread: no division per point
   separable::Tile<T, W> tile;
@@ -372,6 +385,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
       }
       separable::begin_tile(w, v.net, v.mesh, count, *sep, tile); // warp-uniform
       separable::begin_nearest(w, v.truth, v.mesh, tile);         // warp-uniform
+    } else if constexpr (Width == kNarrowWidth) {
+      narrow::start_tile(w, v.mesh, lanes, first);
     } else {
       w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     }
@@ -393,6 +408,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
           PointSample ps;
           if constexpr (kSeparable) {
             ps = sample[lane];
+          } else if constexpr (Width == kNarrowWidth) {
+            ps = narrow::sample(v, lanes, lane);
           } else {
             T buf_a[Width], buf_b[Width];
             ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
@@ -406,7 +423,11 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
             err[lane] = std::fabs(ps.f - ps.truth);
           }
         }
-        if constexpr (!kSeparable) cur[lane].advance(v.mesh);
+        if constexpr (Width == kNarrowWidth) {
+          narrow::advance(v.mesh, lanes, lane);
+        } else if constexpr (!kSeparable) {
+          cur[lane].advance(v.mesh);
+        }
       });
       warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
     }
@@ -452,8 +473,10 @@ enum class EmulationOrder { Forward, Reversed };
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
 /// thread order (as the float kernels merge them; the double kernels' CUB reduction merges in a
 /// tree); the separable path's warp slots
-/// (separable::WarpSlot) start NaN-filled too. @p flush_tiles: the warps'
-/// counter flush period (tests shorten it so that the flush runs).
+/// (separable::WarpSlot) start NaN-filled too, and so does every block's dynamic shared memory
+/// (the narrow path's lane rows and cursors, dynamic_smem_bytes()), so that a read before a
+/// write shows. @p flush_tiles: the warps' counter flush period (tests shorten it so that the
+/// flush runs).
 template <class T, int Width>
 void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials,
                        EmulationOrder order = EmulationOrder::Forward,
@@ -463,6 +486,8 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
   std::memset(static_cast<void*>(shared.get()), 0xff, sizeof(SharedBins));
   const auto sep = std::make_unique<separable::WarpSlot<T>[]>(kWarps); // the separable path's
   std::memset(static_cast<void*>(sep.get()), 0xff, sizeof(separable::WarpSlot<T>) * kWarps);
+  const std::size_t dyn_bytes = dynamic_smem_bytes(v, Width);
+  const auto dyn = std::make_unique<double[]>((dyn_bytes + sizeof(double) - 1) / sizeof(double));
   const auto stats = std::make_unique<HostWarp::Lanes<ScalarStats>[]>(kWarps);
   HostWarp w;
   w.reversed = rev;
@@ -471,13 +496,18 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
     const int b = at(bi, grid);
     for (int t = 0; t < kThreads; ++t)
       clear(*shared, at(t, kThreads));
+    std::memset(static_cast<void*>(dyn.get()), 0xff, dyn_bytes);
     // __syncthreads()
     for (int wi = 0; wi < kWarps; ++wi) {
       const int wp = at(wi, kWarps);
       stats[static_cast<std::size_t>(wp)] = HostWarp::Lanes<ScalarStats>();
+      narrow::WarpLanes<T> lanes;
+      if constexpr (Width == kNarrowWidth)
+        lanes = narrow::warp_lanes<T>(dyn.get(), kThreads, v.mesh.dim, v.net.buffer_width, wp);
       warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
                            stats[static_cast<std::size_t>(wp)], flush_tiles,
-                           Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr);
+                           Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr,
+                           lanes);
     }
     // __syncthreads()
     ScalarStats block;
