@@ -53,6 +53,14 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
                                        flush_tiles, &sep[w]);
+    } else if constexpr (Width == kWideWidth) {
+      // The warps' cursors and layer buffers (eval_mesh_smem() bytes, math/warp_forward.hpp).
+      extern __shared__ __align__(8) unsigned char wide_mem[];
+      const warp_forward::WarpScratch<T> scratch =
+          warp_forward::warp_scratch<T>(wide_mem, w, v.net.buffer_width, v.mesh.dim);
+      eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
+                                       static_cast<int>(gridDim.x), w, bins.warp[w], stats,
+                                       flush_tiles, nullptr, &scratch);
     } else {
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
@@ -93,19 +101,31 @@ __global__ void __launch_bounds__(partials::kMergeThreads)
   partials::merge_slot(parts, count, static_cast<int>(threadIdx.x), out);
 }
 
+/// Lets the kernel take @p smem bytes of dynamic shared memory (an opt-in above 48 KB).
+template <class T, int Width>
+void allow_smem(std::size_t smem) {
+  if (smem > 48 * 1024)
+    SM_CUDA_CHECK(cudaFuncSetAttribute(eval_mesh_kernel<T, Width>,
+                                       cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(smem)));
+}
+
 template <class T, int Width>
 void launch(const EvalView<T>& view, IndexRange range, int grid, Accumulator* partials,
             cudaStream_t stream, int flush_tiles) {
-  eval_mesh_kernel<T, Width><<<grid, kBlock, 0, stream>>>(view, range, partials, flush_tiles);
+  const std::size_t smem = eval_mesh_smem(Width, view);
+  allow_smem<T, Width>(smem);
+  eval_mesh_kernel<T, Width><<<grid, kBlock, smem, stream>>>(view, range, partials, flush_tiles);
   SM_CUDA_CHECK(cudaGetLastError());
 }
 
 template <class T, int Width>
-int grid_for(int device) {
+int grid_for(std::size_t smem, int device) {
   int sms = 0, per_sm = 0;
+  allow_smem<T, Width>(smem);
   SM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   SM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, eval_mesh_kernel<T, Width>,
-                                                              kBlock, 0));
+                                                              kBlock, smem));
   return sms * (per_sm > 0 ? per_sm : 1) * 4; // a few waves: balances uneven per-point work
 }
 
@@ -134,17 +154,18 @@ void launch_merge_partials(const Accumulator* parts, int count, Accumulator* out
 }
 
 template <class T>
-int eval_mesh_grid(int width, int device) {
-  if (width == eval_block::kSeparableWidth) return grid_for<T, eval_block::kSeparableWidth>(device);
-  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(device)
-                               : grid_for<T, kWideWidth>(device);
+int eval_mesh_grid(int width, std::size_t smem, int device) {
+  if (width == eval_block::kSeparableWidth)
+    return grid_for<T, eval_block::kSeparableWidth>(smem, device);
+  return width == kNarrowWidth ? grid_for<T, kNarrowWidth>(smem, device)
+                               : grid_for<T, kWideWidth>(smem, device);
 }
 
 template void launch_eval_mesh<float>(const EvalView<float>&, IndexRange, int, int, Accumulator*,
                                       cudaStream_t, int);
 template void launch_eval_mesh<double>(const EvalView<double>&, IndexRange, int, int, Accumulator*,
                                        cudaStream_t, int);
-template int eval_mesh_grid<float>(int, int);
-template int eval_mesh_grid<double>(int, int);
+template int eval_mesh_grid<float>(int, std::size_t, int);
+template int eval_mesh_grid<double>(int, std::size_t, int);
 
 } // namespace spikemesh::cuda

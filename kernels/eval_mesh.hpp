@@ -8,6 +8,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
+
 namespace spikemesh::cuda {
 
 /// Threads per block of the mesh kernel.
@@ -33,8 +35,19 @@ void launch_eval_mesh(const EvalView<T>& view, IndexRange range, int width, int 
 void launch_merge_partials(const Accumulator* partials, int count, Accumulator* out,
                            cudaStream_t stream);
 
-/// Blocks that fill the device for the kernel of this precision and width.
+/// Dynamic shared memory per block of the kernel of @p width for @p view: the wide path's warp
+/// scratch (math/warp_forward.hpp), sized by the network's buffer width and the mesh's
+/// dimension; 0 for the other widths.
 template <class T>
-int eval_mesh_grid(int width, int device);
+std::size_t eval_mesh_smem(int width, const EvalView<T>& view) {
+  return width == kWideWidth ? warp_forward::block_bytes<T>(eval_block::kWarps,
+                                                            view.net.buffer_width, view.mesh.dim)
+                             : 0;
+}
+
+/// Blocks that fill the device for the kernel of this precision and width with @p smem bytes
+/// of dynamic shared memory per block (eval_mesh_smem()).
+template <class T>
+int eval_mesh_grid(int width, std::size_t smem, int device);
 
 } // namespace spikemesh::cuda

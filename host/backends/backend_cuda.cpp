@@ -154,7 +154,8 @@ private:
       m_dense_smem = dense_block::smem_bytes(problem->packed.view(), m_dense_rows);
       m_grid = cuda::eval_dense_grid<T>(m_dense_rows, m_dense_smem, m_device);
     } else {
-      m_grid = cuda::eval_mesh_grid<T>(m_width, m_device);
+      m_grid =
+          cuda::eval_mesh_grid<T>(m_width, cuda::eval_mesh_smem(m_width, problem->view), m_device);
     }
     for (RangeSlot& slot : m_slots)
       slot.partials = cuda::DeviceBuffer<Accumulator>(static_cast<std::size_t>(m_grid));
@@ -212,8 +213,9 @@ LaunchTrace trace_eval_launch(const Problem& p, IndexRange range, int flush_tile
     using T = decltype(precision);
     trace.width = eval_kernel_width<T>(p.c->network);
     const DeviceProblem<T> dp(p, trace.width, stream.get());
-    const int grid =
-        eval_block::grid_for_range(range.size(), eval_mesh_grid<T>(trace.width, dev.index));
+    const int grid = eval_block::grid_for_range(
+        range.size(),
+        eval_mesh_grid<T>(trace.width, eval_mesh_smem(trace.width, dp.view), dev.index));
     DeviceBuffer<Accumulator> parts(static_cast<std::size_t>(grid)), merged(1);
     launch_eval_mesh(dp.view, range, trace.width, grid, parts.data(), stream.get(), flush_tiles);
     launch_merge_partials(parts.data(), grid, merged.data(), stream.get());

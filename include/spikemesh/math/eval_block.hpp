@@ -37,6 +37,7 @@
 #include "spikemesh/math/point_stats.hpp"
 #include "spikemesh/math/separable.hpp"
 #include "spikemesh/math/warp.hpp"
+#include "spikemesh/math/warp_forward.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -336,14 +337,17 @@ SM_HOST_DEVICE void flush_tile(const W& w, Lanes<W, LaneRun>& open, TileTally& t
 /// statistics to @p stats (per lane) and their histogram entries to @p slot, flushing the
 /// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles). The
 /// separable path (Width == kSeparableWidth) keeps its per-tile state in the warp's @p sep slot
-/// of shared memory (the other widths take none).
+/// of shared memory (the other widths take none); the wide path (Width == kWideWidth) keeps its
+/// cursors and layer buffers in the warp's @p wide scratch (math/warp_forward.hpp).
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
-                               int flush_tiles = kFlushTiles,
-                               separable::WarpSlot<T>* sep = nullptr) {
+                               int flush_tiles = kFlushTiles, separable::WarpSlot<T>* sep = nullptr,
+                               const warp_forward::WarpScratch<T>* wide = nullptr) {
   constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
-  const HistScales scales(v.stats);                     // once per thread: no division per point
+  constexpr bool kWide = Width == kWideWidth;           // the warp-cooperative forward pass
+  Lanes<W, T> fwide;
+  const HistScales scales(v.stats); // once per thread: no division per point
   separable::Tile<T, W> tile;
   Lanes<W, bool> live;
   Lanes<W, T> fsep;
@@ -372,6 +376,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
       }
       separable::begin_tile(w, v.net, v.mesh, count, *sep, tile); // warp-uniform
       separable::begin_nearest(w, v.truth, v.mesh, tile);         // warp-uniform
+    } else if constexpr (kWide) {
+      w.each([&](int lane) { wide->cursor(lane).start(v.mesh, first + lane); });
     } else {
       w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
     }
@@ -383,6 +389,11 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         separable::samples(w, v, tile, live, fsep, sample);  // warp-uniform
         separable::advance(w, v.mesh, tile);                 // warp-uniform
       }
+      if constexpr (kWide) {
+        const index_t left = range.end - base;                                   // warp-uniform
+        const int count = left < kWarpSize ? static_cast<int>(left) : kWarpSize; // warp-uniform
+        warp_forward::points(w, v.net, count, *wide, fwide);                     // warp-uniform
+      }
       w.each([&](int lane) {
         ok[lane] = false;
         fzero[lane] = false;
@@ -393,6 +404,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
           PointSample ps;
           if constexpr (kSeparable) {
             ps = sample[lane];
+          } else if constexpr (kWide) {
+            ps = sample_at(v, wide->coords(lane), fwide[lane]);
           } else {
             T buf_a[Width], buf_b[Width];
             ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
@@ -406,7 +419,11 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
             err[lane] = std::fabs(ps.f - ps.truth);
           }
         }
-        if constexpr (!kSeparable) cur[lane].advance(v.mesh);
+        if constexpr (kWide) {
+          wide->cursor(lane).advance(v.mesh);
+        } else if constexpr (!kSeparable) {
+          cur[lane].advance(v.mesh);
+        }
       });
       warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
     }
@@ -463,6 +480,15 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
   std::memset(static_cast<void*>(shared.get()), 0xff, sizeof(SharedBins));
   const auto sep = std::make_unique<separable::WarpSlot<T>[]>(kWarps); // the separable path's
   std::memset(static_cast<void*>(sep.get()), 0xff, sizeof(separable::WarpSlot<T>) * kWarps);
+  // The wide path's scratch (the kernel's dynamic shared memory), NaN-filled too.
+  const int bw = v.net.buffer_width, dim = v.mesh.dim;
+  std::vector<double> wide_mem(
+      Width == kWideWidth ? (warp_forward::block_bytes<T>(kWarps, bw, dim) + 7) / 8 : 0);
+  std::memset(static_cast<void*>(wide_mem.data()), 0xff, wide_mem.size() * sizeof(double));
+  std::vector<warp_forward::WarpScratch<T>> wide(static_cast<std::size_t>(kWarps));
+  for (int wp = 0; Width == kWideWidth && wp < kWarps; ++wp)
+    wide[static_cast<std::size_t>(wp)] =
+        warp_forward::warp_scratch<T>(wide_mem.data(), wp, bw, dim);
   const auto stats = std::make_unique<HostWarp::Lanes<ScalarStats>[]>(kWarps);
   HostWarp w;
   w.reversed = rev;
@@ -477,7 +503,8 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
       stats[static_cast<std::size_t>(wp)] = HostWarp::Lanes<ScalarStats>();
       warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
                            stats[static_cast<std::size_t>(wp)], flush_tiles,
-                           Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr);
+                           Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr,
+                           &wide[static_cast<std::size_t>(wp)]);
     }
     // __syncthreads()
     ScalarStats block;
