@@ -1,13 +1,14 @@
 /// @file eval_mesh.cu
 /// @brief The mesh-evaluation kernel (R7): 64-bit index -> point on the fly (never stored) ->
-/// the shared forward pass -> per-lane statistics (float: in shared memory, merged by thread 0
-/// in thread order; double: in registers, CUB block reduction) -> one Accumulator per block. Each
-/// warp walks tiles of consecutive points (lane l: every 32nd point from first + l) and aggregates
-/// its histogram entries with warp collectives (match_any, ballot, xor shuffles) into its own
-/// shared slots, written by one leader lane per bin: no atomics of any kind, and the per-bin error
-/// sums are compensated and merged in warp order, so nothing depends on scheduling. The per-warp
-/// code is eval_block.hpp's, which CPU tests run in the host's lockstep warp emulation
-/// (math/warp.hpp). Phases: clear | tiles | write bins, with a barrier between each.
+/// the shared forward pass (per thread; warp-cooperative for the wide networks,
+/// math/warp_forward.hpp) -> per-lane statistics (float and the wide kernels: in shared memory,
+/// merged by thread 0 in thread order; other double kernels: in registers, CUB block reduction) ->
+/// one Accumulator per block. Each warp walks tiles of consecutive points (lane l: every 32nd point
+/// from first + l) and aggregates its histogram entries with warp collectives (match_any, ballot,
+/// xor shuffles) into its own shared slots, written by one leader lane per bin: no atomics of any
+/// kind, and the per-bin error sums are compensated and merged in warp order, so nothing depends on
+/// scheduling. The per-warp code is eval_block.hpp's, which CPU tests run in the host's lockstep
+/// warp emulation (math/warp.hpp). Phases: clear | tiles | write bins, with a barrier between each.
 /// merge_partials_kernel then folds the launch's partials in block order on the device
 /// (math/partials_merge.hpp), so that one Accumulator per launch is downloaded.
 #include "spikemesh/math/eval_block.hpp"
@@ -37,10 +38,11 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
-  // Float kernels keep the lanes' ScalarStats in shared memory and merge them in thread order
-  // (as emulate_eval_grid() does); the double kernels' shared memory has no room for them
-  // (the separable slots take 35 KB), so they keep them in registers and reduce with CUB.
-  constexpr bool kSharedStats = sizeof(T) == 4;
+  // Float kernels and the wide ones keep the lanes' ScalarStats in shared memory and merge them
+  // in thread order (as emulate_eval_grid() does; in registers, the wide double kernel spilled
+  // 700 bytes); the other double kernels' shared memory has no room for them (the separable
+  // slots take 35 KB), so they keep them in registers and reduce with CUB.
+  constexpr bool kSharedStats = sizeof(T) == 4 || Width == kWideWidth;
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
   __shared__ eval_block::SharedBins bins;
   const int tid = static_cast<int>(threadIdx.x);

@@ -467,8 +467,8 @@ enum class EmulationOrder { Forward, Reversed };
 
 /// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
-/// thread order (as the float kernels merge them; the double kernels' CUB reduction merges in a
-/// tree); the separable path's warp slots
+/// thread order (as the float kernels and the wide double one merge them; the other double
+/// kernels' CUB reduction merges in a tree); the separable path's warp slots
 /// (separable::WarpSlot) start NaN-filled too. @p flush_tiles: the warps'
 /// counter flush period (tests shorten it so that the flush runs).
 template <class T, int Width>
