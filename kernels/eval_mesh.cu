@@ -44,14 +44,20 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
   // slots take 35 KB), so they keep them in registers and reduce with CUB.
   constexpr bool kSharedStats = sizeof(T) == 4 || Width == kWideWidth;
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
-  __shared__ eval_block::SharedBins bins;
+  // Raw storage: a __shared__ variable takes no constructor; clear() writes every field.
+  __shared__ alignas(eval_block::SharedBins) unsigned char bins_raw[sizeof(eval_block::SharedBins)];
+  eval_block::SharedBins& bins = *reinterpret_cast<eval_block::SharedBins*>(bins_raw);
   const int tid = static_cast<int>(threadIdx.x);
   eval_block::clear(bins, tid); // phase 1
   const DeviceWarp warp;
   const int w = tid / kWarpSize;
   auto tiles = [&](Lanes<DeviceWarp, ScalarStats>& stats) { // phase 2
     if constexpr (Width == eval_block::kSeparableWidth) {
-      __shared__ separable::WarpSlot<T> sep[eval_block::kWarps]; // the separable warp slots
+      // The separable warp slots, as raw storage (a __shared__ variable takes no constructor;
+      // first_tile() writes every field a tile reads).
+      using Slot = separable::WarpSlot<T>;
+      __shared__ alignas(Slot) unsigned char sep_raw[sizeof(Slot) * eval_block::kWarps];
+      Slot* const sep = reinterpret_cast<Slot*>(sep_raw);
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
                                        flush_tiles, &sep[w]);
