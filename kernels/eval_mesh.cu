@@ -1,13 +1,14 @@
 /// @file eval_mesh.cu
 /// @brief The mesh-evaluation kernel (R7): 64-bit index -> point on the fly (never stored) ->
-/// the shared forward pass -> per-lane statistics (float: in shared memory, merged by thread 0
-/// in thread order; double: in registers, CUB block reduction) -> one Accumulator per block. Each
-/// warp walks tiles of consecutive points (lane l: every 32nd point from first + l) and aggregates
-/// its histogram entries with warp collectives (match_any, ballot, xor shuffles) into its own
-/// shared slots, written by one leader lane per bin: no atomics of any kind, and the per-bin error
-/// sums are compensated and merged in warp order, so nothing depends on scheduling. The per-warp
-/// code is eval_block.hpp's, which CPU tests run in the host's lockstep warp emulation
-/// (math/warp.hpp). Phases: clear | tiles | write bins, with a barrier between each.
+/// the shared forward pass (per thread; warp-cooperative for the wide networks,
+/// math/warp_forward.hpp) -> per-lane statistics (float and the wide kernels: in shared memory,
+/// merged by thread 0 in thread order; other double kernels: in registers, CUB block reduction) ->
+/// one Accumulator per block. Each warp walks tiles of consecutive points (lane l: every 32nd point
+/// from first + l) and aggregates its histogram entries with warp collectives (match_any, ballot,
+/// xor shuffles) into its own shared slots, written by one leader lane per bin: no atomics of any
+/// kind, and the per-bin error sums are compensated and merged in warp order, so nothing depends on
+/// scheduling. The per-warp code is eval_block.hpp's, which CPU tests run in the host's lockstep
+/// warp emulation (math/warp.hpp). Phases: clear | tiles | write bins, with a barrier between each.
 /// merge_partials_kernel then folds the launch's partials in block order on the device
 /// (math/partials_merge.hpp), so that one Accumulator per launch is downloaded.
 #include "spikemesh/math/eval_block.hpp"
@@ -45,10 +46,11 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
     eval_mesh_kernel(const EvalView<T> v, const IndexRange range,
                      Accumulator* __restrict__ partials, const int flush_tiles) {
   static_assert(kBlock % kWarpSize == 0, "whole warps");
-  // Float kernels keep the lanes' ScalarStats in shared memory and merge them in thread order
-  // (as emulate_eval_grid() does); the double kernels' shared memory has no room for them
-  // (the separable slots take 35 KB), so they keep them in registers and reduce with CUB.
-  constexpr bool kSharedStats = sizeof(T) == 4;
+  // Float kernels and the wide ones keep the lanes' ScalarStats in shared memory and merge them
+  // in thread order (as emulate_eval_grid() does; in registers, the wide double kernel spilled
+  // 700 bytes); the other double kernels' shared memory has no room for them (the separable
+  // slots take 35 KB), so they keep them in registers and reduce with CUB.
+  constexpr bool kSharedStats = sizeof(T) == 4 || Width == kWideWidth;
   using BlockReduce = cub::BlockReduce<ScalarStats, kBlock>;
   // Raw storage: a __shared__ variable takes no constructor; clear() writes every field.
   __shared__ alignas(eval_block::SharedBins) unsigned char bins_raw[sizeof(eval_block::SharedBins)];
@@ -75,10 +77,16 @@ __global__ void __launch_bounds__(kBlock, Width == eval_block::kSeparableWidth ?
           warp, v, range, static_cast<int>(blockIdx.x), static_cast<int>(gridDim.x), w,
           bins.warp[w], stats, flush_tiles, nullptr,
           narrow::warp_lanes<T>(narrow_lanes, kBlock, v.mesh.dim, v.net.buffer_width, w));
-    } else {
+    } else if constexpr (Width == kWideWidth) {
+      // The warps' cursors and layer buffers (eval_mesh_smem() bytes, math/warp_forward.hpp).
+      extern __shared__ __align__(8) unsigned char wide_mem[];
+      const warp_forward::WarpScratch<T> scratch =
+          warp_forward::warp_scratch<T>(wide_mem, w, v.net.buffer_width, v.mesh.dim);
       eval_block::warp_tiles<T, Width>(warp, v, range, static_cast<int>(blockIdx.x),
                                        static_cast<int>(gridDim.x), w, bins.warp[w], stats,
-                                       flush_tiles);
+                                       flush_tiles, nullptr, {}, &scratch);
+    } else {
+      static_assert(Width == kWideWidth, "the mesh kernel's widths: separable, narrow, wide");
     }
   };
   Accumulator* out = partials + blockIdx.x;

@@ -8,6 +8,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstddef>
+
 namespace spikemesh::cuda {
 
 /// Threads per block of the mesh kernel.

@@ -513,27 +513,6 @@ TEST(WarpBins, FlushPeriodBoundsThe32BitCounters) {
 
 // ---- the lane cursor ---------------------------------------------------------------------------
 
-TEST(LaneCursor, StepsOf32EqualMeshPoint) {
-  for (const std::vector<index_t>& axes :
-       std::vector<std::vector<index_t>>{{1001, 7}, {5, 3, 4}, {1, 40, 2}, {32, 32}, {33, 2, 3}}) {
-    MeshSpec spec;
-    spec.dim = static_cast<int>(axes.size());
-    spec.points_per_axis = axes;
-    const MeshView m = make_mesh_view(spec);
-    for (index_t start : {index_t(0), index_t(3), index_t(31), m.total / 2}) {
-      eval_block::LaneCursor<float> c;
-      c.start(m, start);
-      float x[kMaxDim];
-      for (index_t i = start; i < m.total; i += kWarpSize) {
-        mesh_point(m, i, x);
-        for (int a = 0; a < m.dim; ++a)
-          ASSERT_EQ(c.x[a], x[a]) << "index " << i << " axis " << a;
-        c.advance(m);
-      }
-    }
-  }
-}
-
 TEST(SharedCursor, StepsOf32EqualMeshPointInStridedStorage) {
   // Three cursors interleaved in one NaN-filled array (lane t, axis a at a * 3 + t), as a kernel
   // lays lanes out in shared memory: each must equal mesh_point() and mesh_decode() at every

@@ -13,8 +13,9 @@
 /// with it. Prints one JSON object (case, precision, kernel instantiation profiled, points, FMAs
 /// the network executes per point).
 ///   spikemesh_perf_line_counts CASE float|double [POINTS [MESH_POINTS [generic]]]
-///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), dense-W (2-W-W-W-1 ReLU, W = 32..256),
-///   sparse-W (the same shape, hidden layers sparse: the generic mesh kernel; W <= 32 narrow)
+///   CASE: c1-d2 (n = 4), c1-d6 (n = 3), c1-d10 (n = 2), c1-wide (d = 2, n = 40: the generic
+///   wide kernel), dense-W (2-W-W-W-1 ReLU, W = 32..256), sparse-W (the same shape, hidden
+///   layers sparse: the generic mesh kernel; W <= 32 narrow)
 ///   generic: the generic per-thread forward pass even where the separable path applies (the
 ///   kernel before it, for before/after tables). POINTS 0: the default. MESH_POINTS: the mesh the
 ///   sample is taken from (default 1e9; POINTS or less: the whole mesh, the model's profile before
@@ -42,10 +43,13 @@ Case case_named(const std::string& name) {
   if (name == "c1-d2") return bench::relu_spike_case(2, 4);
   if (name == "c1-d6") return bench::relu_spike_case(6, 3);
   if (name == "c1-d10") return bench::relu_spike_case(10, 2);
+  // 40 x 40 = 1600 spike rows: past the separable path's 1024, so the generic wide kernel
+  // (eval_mesh_kernel<T, 256>) runs it, the spike layer streamed into the output.
+  if (name == "c1-wide") return bench::relu_spike_case(2, 40);
   if (name.rfind("dense-", 0) == 0) return bench::dense_case(std::stoi(name.substr(6)));
   if (name.rfind("sparse-", 0) == 0) return bench::sparse_case(std::stoi(name.substr(7)));
   throw std::invalid_argument("unknown case '" + name +
-                              "' (c1-d2, c1-d6, c1-d10, dense-W, sparse-W)");
+                              "' (c1-d2, c1-d6, c1-d10, c1-wide, dense-W, sparse-W)");
 }
 
 /// Block rounds (kBlockPoints consecutive points each) per sampled run: each warp walks

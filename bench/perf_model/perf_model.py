@@ -47,7 +47,7 @@ PIPE_PER_CLK = {  # thread operations per SM per clock
 # is taken to serialise CAS_PASSES times.
 CAS_PASSES = 16
 
-CASES = ["c1-d2", "c1-d6", "c1-d10", "dense-32", "dense-64", "dense-128", "dense-256",
+CASES = ["c1-d2", "c1-d6", "c1-d10", "c1-wide", "dense-32", "dense-64", "dense-128", "dense-256",
          "sparse-32"]
 PRECISIONS = ["float", "double"]
 KERNELS = {  # .cu file -> extra nvcc flags, as kernels/CMakeLists.txt compiles it

@@ -5,9 +5,11 @@
 /// A block of kThreads threads is kWarps warps. Each warp walks warp tiles of kTilePoints
 /// consecutive mesh points: at step j its 32 lanes take 32 consecutive points along axis 0
 /// (lane l: point first + 32 j + l), so a lane decodes its 64-bit index once per tile and then
-/// steps by 32 along axis 0 without divisions (LaneCursor; the narrow generic path keeps each
-/// lane's cursor and its layer buffers in the block's dynamic shared memory instead,
-/// narrow_lanes.hpp, so that no per-thread array is on the stack). Scalar statistics stay per lane
+/// steps by 32 along axis 0 without divisions (SharedCursor, math/shared_cursor.hpp: the
+/// narrow generic path keeps each lane's cursor and layer buffers in the block's dynamic shared
+/// memory, narrow_lanes.hpp; the wide one its cursors and per-warp layer buffers there,
+/// warp_forward.hpp; the separable path its tile geometry in per-warp slots, separable.hpp: no
+/// per-thread array is on the stack). Scalar statistics stay per lane
 /// in registers (RunSums: no per-point arrays). Histograms go to the warp's own slots in shared
 /// memory (WarpBins), written by one leader lane per bin: each lane keeps a run of its points in
 /// one distance bin in registers (LaneRun: count, plain error sum, error maximum), and only when
@@ -40,6 +42,7 @@
 #include "spikemesh/math/point_stats.hpp"
 #include "spikemesh/math/separable.hpp"
 #include "spikemesh/math/warp.hpp"
+#include "spikemesh/math/warp_forward.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -71,12 +74,15 @@ inline constexpr int kWideWidth = 256;
 inline constexpr int kSeparableWidth = kWideWidth + 1;
 
 /// Dynamic shared memory a block of the kernel of buffer width @p width takes for @p v: the
-/// narrow path's lane rows and cursors (math/narrow_lanes.hpp), sized by the mesh's dimension
-/// and the network's buffer width; 0 for the other widths.
+/// narrow path's lane rows and cursors (math/narrow_lanes.hpp) or the wide path's warp scratch
+/// (math/warp_forward.hpp), sized by the mesh's dimension and the network's buffer width; 0 for
+/// the separable path.
 template <class T>
 SM_HOST_DEVICE std::size_t dynamic_smem_bytes(const EvalView<T>& v, int width) {
-  return width == kNarrowWidth ? narrow::block_bytes<T>(kThreads, v.mesh.dim, v.net.buffer_width)
-                               : 0;
+  if (width == kNarrowWidth) return narrow::block_bytes<T>(kThreads, v.mesh.dim, v.net.buffer_width);
+  if (width == kWideWidth)
+    return warp_forward::block_bytes<T>(kWarps, v.net.buffer_width, v.mesh.dim);
+  return 0;
 }
 
 /// Tiles a warp walks between two flushes of its 32-bit counters (flush_counts()). Each point of
@@ -108,35 +114,6 @@ struct WarpBins {
 /// Block-shared histogram state (__shared__ on the device): one WarpBins per warp.
 struct SharedBins {
   WarpBins warp[kWarps];
-};
-
-/// A lane's mesh point: decoded once per tile, then advanced by kWarpSize points along axis 0
-/// with carries into the next axes (subtractions, no divisions). Its coordinates equal
-/// mesh_point()'s bit for bit.
-template <class T>
-struct LaneCursor {
-  index_t k[kMaxDim];
-  T x[kMaxDim];
-
-  SM_HOST_DEVICE void start(const MeshView& m, index_t i) {
-    mesh_decode(m, i, k);
-    for (int a = 0; a < m.dim; ++a)
-      x[a] = static_cast<T>(mesh_coordinate(m, a, k[a]));
-  }
-  /// Index + kWarpSize (past the last axis the carry is dropped: such a lane is out of range).
-  SM_HOST_DEVICE void advance(const MeshView& m) {
-    index_t carry = kWarpSize;
-    for (int a = 0; a < m.dim && carry != 0; ++a) {
-      index_t ka = k[a] + carry;
-      carry = 0;
-      while (ka >= m.points_per_axis[a]) {
-        ka -= m.points_per_axis[a];
-        ++carry;
-      }
-      k[a] = ka;
-      x[a] = static_cast<T>(mesh_coordinate(m, a, ka));
-    }
-  }
 };
 
 /// The bits of a double; non-negative doubles order as their bits.
@@ -349,20 +326,24 @@ SM_HOST_DEVICE void flush_tile(const W& w, Lanes<W, LaneRun>& open, TileTally& t
 /// slot's 32-bit counters every @p flush_tiles tiles (1 <= flush_tiles <= kFlushTiles). The
 /// separable path (Width == kSeparableWidth) keeps its per-tile state in the warp's @p sep slot
 /// of shared memory; the narrow path (Width == kNarrowWidth) its lanes' cursors and layer
-/// buffers in @p lanes, the warp's part of the block's dynamic shared memory (narrow_lanes.hpp).
+/// buffers in @p lanes, the warp's part of the block's dynamic shared memory (narrow_lanes.hpp);
+/// the wide path (Width == kWideWidth) its cursors and layer buffers in the warp's @p wide
+/// scratch, also in the block's dynamic shared memory (math/warp_forward.hpp).
 template <class T, int Width, class W>
 SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange range, int block,
                                int grid, int warp, WarpBins& slot, Lanes<W, ScalarStats>& stats,
                                int flush_tiles = kFlushTiles, separable::WarpSlot<T>* sep = nullptr,
-                               narrow::WarpLanes<T> lanes = {}) {
+                               narrow::WarpLanes<T> lanes = {},
+                               const warp_forward::WarpScratch<T>* wide = nullptr) {
   constexpr bool kSeparable = Width == kSeparableWidth; // the separable spike path
-  const HistScales scales(v.stats);                     // once per thread: no division per point
+  constexpr bool kWide = Width == kWideWidth;           // the warp-cooperative forward pass
+  Lanes<W, T> fwide;
+  const HistScales scales(v.stats); // once per thread: no division per point
   separable::Tile<T, W> tile;
   Lanes<W, bool> live;
   Lanes<W, T> fsep;
   Lanes<W, PointSample> sample;
   const int zero_bin = scales.f.scaled_bin(0.0);
-  Lanes<W, LaneCursor<T>> cur;
   Lanes<W, RunSums> run;
   Lanes<W, bool> ok, fzero;
   Lanes<W, int> fbin, dbin;
@@ -388,7 +369,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
     } else if constexpr (Width == kNarrowWidth) {
       narrow::start_tile(w, v.mesh, lanes, first);
     } else {
-      w.each([&](int lane) { cur[lane].start(v.mesh, first + lane); });
+      static_assert(kWide, "the mesh kernel's widths: separable, narrow, wide");
+      w.each([&](int lane) { wide->cursor(lane).start(v.mesh, first + lane); });
     }
     for (int j = 0; j < kSteps && first + j * kWarpSize < range.end; ++j) { // warp-uniform
       const index_t base = first + static_cast<index_t>(j) * kWarpSize;     // warp-uniform
@@ -397,6 +379,11 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         separable::step(w, v.net, v.mesh, tile, live, fsep); // warp-uniform
         separable::samples(w, v, tile, live, fsep, sample);  // warp-uniform
         separable::advance(w, v.mesh, tile);                 // warp-uniform
+      }
+      if constexpr (kWide) {
+        const index_t left = range.end - base;                                   // warp-uniform
+        const int count = left < kWarpSize ? static_cast<int>(left) : kWarpSize; // warp-uniform
+        warp_forward::points(w, v.net, count, *wide, fwide);                     // warp-uniform
       }
       w.each([&](int lane) {
         ok[lane] = false;
@@ -411,8 +398,7 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
           } else if constexpr (Width == kNarrowWidth) {
             ps = narrow::sample(v, lanes, lane);
           } else {
-            T buf_a[Width], buf_b[Width];
-            ps = sample_at(v, cur[lane].x, forward(v.net, cur[lane].x, buf_a, buf_b));
+            ps = sample_at(v, wide->coords(lane), fwide[lane]);
           }
           run[lane].add(ps, v.stats.tau);
           if (std::isfinite(ps.f)) {
@@ -425,8 +411,8 @@ SM_HOST_DEVICE void warp_tiles(const W& w, const EvalView<T>& v, IndexRange rang
         }
         if constexpr (Width == kNarrowWidth) {
           narrow::advance(v.mesh, lanes, lane);
-        } else if constexpr (!kSeparable) {
-          cur[lane].advance(v.mesh);
+        } else if constexpr (kWide) {
+          wide->cursor(lane).advance(v.mesh);
         }
       });
       warp_bins(w, ok, fzero, fbin, dbin, err, open, tally, slot); // warp-uniform
@@ -471,12 +457,12 @@ enum class EmulationOrder { Forward, Reversed };
 
 /// The kernel on @p grid blocks on the host: one Accumulator per block in @p partials. Shared
 /// memory starts NaN-filled (all bits set), as garbage; the scalars of a block are merged in
-/// thread order (as the float kernels merge them; the double kernels' CUB reduction merges in a
-/// tree); the separable path's warp slots
+/// thread order (as the float kernels and the wide double one merge them; the other double
+/// kernels' CUB reduction merges in a tree); the separable path's warp slots
 /// (separable::WarpSlot) start NaN-filled too, and so does every block's dynamic shared memory
-/// (the narrow path's lane rows and cursors, dynamic_smem_bytes()), so that a read before a
-/// write shows. @p flush_tiles: the warps' counter flush period (tests shorten it so that the
-/// flush runs).
+/// (the narrow path's lane rows and cursors, the wide path's warp scratch:
+/// dynamic_smem_bytes()), so that a read before a write shows. @p flush_tiles: the warps'
+/// counter flush period (tests shorten it so that the flush runs).
 template <class T, int Width>
 void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumulator* partials,
                        EmulationOrder order = EmulationOrder::Forward,
@@ -504,10 +490,13 @@ void emulate_eval_grid(const EvalView<T>& v, IndexRange range, int grid, Accumul
       narrow::WarpLanes<T> lanes;
       if constexpr (Width == kNarrowWidth)
         lanes = narrow::warp_lanes<T>(dyn.get(), kThreads, v.mesh.dim, v.net.buffer_width, wp);
+      warp_forward::WarpScratch<T> wide;
+      if constexpr (Width == kWideWidth)
+        wide = warp_forward::warp_scratch<T>(dyn.get(), wp, v.net.buffer_width, v.mesh.dim);
       warp_tiles<T, Width>(w, v, range, b, grid, wp, shared->warp[wp],
                            stats[static_cast<std::size_t>(wp)], flush_tiles,
                            Width == kSeparableWidth ? &sep[static_cast<std::size_t>(wp)] : nullptr,
-                           lanes);
+                           lanes, Width == kWideWidth ? &wide : nullptr);
     }
     // __syncthreads()
     ScalarStats block;
