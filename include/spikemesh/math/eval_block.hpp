@@ -79,7 +79,8 @@ inline constexpr int kSeparableWidth = kWideWidth + 1;
 /// the separable path.
 template <class T>
 SM_HOST_DEVICE std::size_t dynamic_smem_bytes(const EvalView<T>& v, int width) {
-  if (width == kNarrowWidth) return narrow::block_bytes<T>(kThreads, v.mesh.dim, v.net.buffer_width);
+  if (width == kNarrowWidth)
+    return narrow::block_bytes<T>(kThreads, v.mesh.dim, v.net.buffer_width);
   if (width == kWideWidth)
     return warp_forward::block_bytes<T>(kWarps, v.net.buffer_width, v.mesh.dim);
   return 0;
