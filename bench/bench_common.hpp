@@ -25,48 +25,42 @@ inline Case relu_spike_case(int d, int n) {
   return build_case(p);
 }
 
-/// 2 -> W -> W -> W -> 1 ReLU MLP with seeded weights (the C1 training set stays as truth).
-inline Case dense_case(int width) {
+/// 2 -> W -> W -> W -> 1 ReLU MLP with seeded weights (the C1 training set stays as truth);
+/// @p sparse: its hidden layers stored sparse (CSR) with about half of their weights zero.
+inline Case mlp_case(int width, bool sparse) {
   Case c = build_case(CaseParams{});
-  std::mt19937_64 rng(42);
+  std::mt19937_64 rng(sparse ? 43 : 42);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   Network net;
   net.in_dim = 2;
   int prev = 2;
   for (int w : {width, width, width, 1}) {
     Layer L = Layer::dense(prev, w, w == 1 ? Activation::Identity : Activation::ReLU);
-    for (double& x : L.weight)
-      x = u(rng) / std::sqrt(static_cast<double>(prev));
+    for (double& x : L.weight) {
+      if (!sparse) {
+        x = u(rng) / std::sqrt(static_cast<double>(prev));
+      } else {
+        x = w == 1 || u(rng) > 0.0 ? u(rng) / std::sqrt(0.5 * prev) : 0.0;
+      }
+    }
     for (double& x : L.bias)
       x = 0.1 * u(rng);
-    net.layers.push_back(std::move(L));
+    net.layers.push_back(sparse && w != 1 ? Layer::to_sparse(L) : std::move(L));
     prev = w;
   }
   c.network = std::move(net);
   return c;
 }
 
-/// 2 -> W -> W -> W -> 1 ReLU MLP as dense_case(), its hidden layers stored sparse (CSR) with
-/// about half of their weights zero (seeded): not dense-eligible, so the CUDA evaluator runs it
+/// The dense MLP: all layers dense, so the CUDA evaluator runs it on the fused dense kernel.
+inline Case dense_case(int width) {
+  return mlp_case(width, false);
+}
+
+/// The same shape with sparse hidden layers: not dense-eligible, so the CUDA evaluator runs it
 /// on the generic mesh kernel (its narrow path, eval_mesh_kernel<T, 32>, for W <= 32).
 inline Case sparse_case(int width) {
-  Case c = build_case(CaseParams{});
-  std::mt19937_64 rng(43);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  Network net;
-  net.in_dim = 2;
-  int prev = 2;
-  for (int w : {width, width, width, 1}) {
-    Layer L = Layer::dense(prev, w, w == 1 ? Activation::Identity : Activation::ReLU);
-    for (double& x : L.weight)
-      x = w == 1 || u(rng) > 0.0 ? u(rng) / std::sqrt(0.5 * prev) : 0.0;
-    for (double& x : L.bias)
-      x = 0.1 * u(rng);
-    net.layers.push_back(w == 1 ? std::move(L) : Layer::to_sparse(L));
-    prev = w;
-  }
-  c.network = std::move(net);
-  return c;
+  return mlp_case(width, true);
 }
 
 /// Evaluates @p c over about @p points mesh points per iteration with @p ev; reports points/s

@@ -18,6 +18,7 @@
 
 #include "eval_kernel.hpp"
 #include "support/accumulator_checks.hpp"
+#include "support/emulated_grid.hpp"
 #include "support/spike_cases.hpp"
 
 #include <gtest/gtest.h>
@@ -245,13 +246,7 @@ TEST(NarrowPath, LaneRowsAreDisjointAndFreeOfBankConflicts) {
 /// The emulated grid of the narrow kernel over @p r (at most @p grid blocks, @p order).
 template <class T>
 Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::EmulationOrder o) {
-  const int g = eval_block::grid_for_range(r.size(), grid);
-  std::vector<Accumulator> parts(static_cast<std::size_t>(g));
-  eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, r, g, parts.data(), o);
-  Accumulator total;
-  for (const Accumulator& p : parts)
-    total.merge(p);
-  return total;
+  return test::emulated_grid<eval_block::kNarrowWidth>(v, r, grid, o);
 }
 
 /// The emulated grid in both orders (identical bits) against the CPU backend: every count,

@@ -12,6 +12,7 @@
 #include "spikemesh/mesh_spec.hpp"
 
 #include "support/accumulator_checks.hpp"
+#include "support/emulated_grid.hpp"
 #include "support/random_network.hpp"
 
 #include <gtest/gtest.h>
@@ -571,13 +572,7 @@ struct Problem1 {
 template <class T>
 Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::EmulationOrder o,
                     int flush_tiles = eval_block::kFlushTiles) {
-  const int g = eval_block::grid_for_range(r.size(), grid);
-  std::vector<Accumulator> parts(static_cast<std::size_t>(g));
-  eval_block::emulate_eval_grid<T, eval_block::kNarrowWidth>(v, r, g, parts.data(), o, flush_tiles);
-  Accumulator total;
-  for (const Accumulator& p : parts)
-    total.merge(p);
-  return total;
+  return test::emulated_grid<eval_block::kNarrowWidth>(v, r, grid, o, flush_tiles);
 }
 
 using testing::expect_same_bits;

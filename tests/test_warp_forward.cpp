@@ -15,6 +15,7 @@
 
 #include "../host/backends/eval_kernel.hpp"
 #include "support/accumulator_checks.hpp"
+#include "support/emulated_grid.hpp"
 
 #include <gtest/gtest.h>
 
@@ -229,13 +230,7 @@ MeshView mesh_of(std::vector<index_t> axes) {
 
 template <class T>
 Accumulator emulate(const EvalView<T>& v, IndexRange r, int grid, eval_block::EmulationOrder o) {
-  const int g = eval_block::grid_for_range(r.size(), grid);
-  std::vector<Accumulator> parts(static_cast<std::size_t>(g));
-  eval_block::emulate_eval_grid<T, eval_block::kWideWidth>(v, r, g, parts.data(), o);
-  Accumulator total;
-  for (const Accumulator& p : parts)
-    total.merge(p);
-  return total;
+  return test::emulated_grid<eval_block::kWideWidth>(v, r, grid, o);
 }
 
 /// The emulated kernel over @p r: identical bits in both orders; counts, extrema and bins equal
