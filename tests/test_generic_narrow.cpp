@@ -84,15 +84,9 @@ Case narrow_case(const Network& net, int dim, int n) {
 }
 
 template <class T>
-struct Packed {
-  Packed(const Case& c, const MeshView& m) : packed(c.network, eval_block::kNarrowWidth) {
-    v.net = packed.view();
-    v.mesh = m;
-    v.truth = truth_view(c);
-    v.stats = default_stats_config(c);
-  }
-  PackedNetwork<T> packed;
-  EvalView<T> v;
+struct Packed : test::PackedProblem<T> {
+  Packed(const Case& c, const MeshView& m)
+      : test::PackedProblem<T>(c, m, eval_block::kNarrowWidth) {}
 };
 
 /// The mesh of each dimension the tests use: axes shorter than a warp (lanes of one step span

@@ -557,16 +557,11 @@ TEST(SharedCursor, StepsOf32EqualMeshPointInStridedStorage) {
 // ---- the whole block emulation against a plain per-point loop ----------------------------------
 
 template <class T>
-struct Problem1 {
-  Problem1(const Case& c, const MeshView& m) : packed(c.network, eval_block::kNarrowWidth) {
-    EXPECT_LE(packed.buffer_width(), eval_block::kNarrowWidth);
-    v.net = packed.view();
-    v.mesh = m;
-    v.truth = truth_view(c);
-    v.stats = default_stats_config(c);
+struct Problem1 : test::PackedProblem<T> {
+  Problem1(const Case& c, const MeshView& m)
+      : test::PackedProblem<T>(c, m, eval_block::kNarrowWidth) {
+    EXPECT_LE(this->packed.buffer_width(), eval_block::kNarrowWidth);
   }
-  PackedNetwork<T> packed;
-  EvalView<T> v;
 };
 
 template <class T>
