@@ -103,7 +103,6 @@ TEST(Mesh, InvalidOptionsAreNamed) {
   EXPECT_THROW(make_mesh_view(s), InvalidParameter);
 }
 
-
 // ---- the regression target's sin(pi x) ---------------------------------------------------------
 
 // sin_pi() against long double sin(pi x) (x86 extended: pi and the product within 2^-64, an
